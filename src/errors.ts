@@ -1,0 +1,45 @@
+/**
+ * Every failure the SDK reports carries a stable `code`; pages branch on the code,
+ * never on the message text.
+ */
+export type KibitzErrorCode =
+  | 'ERR_BAD_ATTRIBUTE'
+  | 'ERR_BAD_LINK'
+  | 'ERR_BAD_FRAME'
+  | 'ERR_SIGNALING'
+  | 'ERR_SIGNALING_LOST'
+  | 'ERR_ID_TAKEN'
+  | 'ERR_JOIN_TIMEOUT'
+  | 'ERR_NOT_JOINED'
+  | 'ERR_ICE_FAILED'
+  | 'ERR_NO_RELAY'
+  | 'ERR_MEDIA'
+  | 'ERR_SEND'
+  | 'ERR_TOO_LARGE'
+  | 'ERR_UNKNOWN_PEER'
+  | 'ERR_NO_HOST'
+  | 'ERR_NOT_HOST'
+  | 'ERR_BAD_PASSPHRASE'
+  | 'ERR_BAD_SEAL'
+  | 'ERR_BAD_KEY'
+  | 'ERR_BAD_COMMAND'
+  | 'ERR_REFUSED'
+  | 'ERR_KICKED'
+  | 'ERR_LEFT';
+
+export class KibitzError extends Error {
+  override readonly name = 'KibitzError';
+  readonly code: KibitzErrorCode;
+
+  constructor(code: KibitzErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Narrow an unknown thrown value to a KibitzError, wrapping anything else under `fallback`. */
+export function toKibitzError(err: unknown, fallback: KibitzErrorCode): KibitzError {
+  if (err instanceof KibitzError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new KibitzError(fallback, message, { cause: err });
+}
