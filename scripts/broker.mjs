@@ -1,0 +1,36 @@
+// The reference PeerJS broker (`peer` package), started in-process for the demo, the tests
+// and the benchmarks. It only relays sealed handshakes between opaque ids.
+import { createServer } from 'node:http';
+import express from 'express';
+import { ExpressPeerServer } from 'peer';
+
+/**
+ * Start a PeerJS-protocol broker on `port` (0 = any free port).
+ * @returns {Promise<{ port: number, url: string, server: import('node:http').Server, close(): Promise<void> }>}
+ */
+export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, aliveTimeout = 60_000 } = {}) {
+  const server = createServer();
+  const broker = ExpressPeerServer(server, { path: '/', key: 'peerjs', alive_timeout: aliveTimeout, expire_timeout: 5000, allow_discovery: false });
+  // ExpressPeerServer wires its WebSocket endpoint only once mounted in a parent app.
+  const app = express();
+  app.use(broker);
+  server.on('request', (req, res) => {
+    if (req.url.startsWith('/peerjs')) return app(req, res);
+    if (onRequest) return onRequest(req, res);
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const actual = server.address().port;
+  return {
+    port: actual,
+    url: `ws://${host}:${actual}/`,
+    server,
+    async close() {
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// Browser tests: real headless Debian Chromium, real RTCPeerConnections, and the real
+// PeerJS broker started on localhost for the whole run (server commands reach it).
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { startBroker } from './scripts/broker.mjs';
+import { startTurn } from './scripts/turn.mjs';
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-gpu',
+  '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+  // Background tabs must not throttle timers: presence heartbeats run in every page.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+function brokerPlugin() {
+  let broker;
+  let port = 0;
+  let turn;
+  return {
+    name: 'kibitz-broker',
+    async serverStart() {
+      broker = await startBroker({ port });
+      port = broker.port;
+    },
+    async serverStop() {
+      await broker?.close();
+      await turn?.stop();
+    },
+    async executeCommand({ command, payload }) {
+      switch (command) {
+        case 'broker-url':
+          return broker ? broker.url : null;
+        case 'broker-stop':
+          await broker?.close();
+          broker = undefined;
+          return true;
+        case 'broker-start':
+          if (!broker) broker = await startBroker({ port });
+          return broker.url;
+        case 'turn-start':
+          turn ??= await startTurn(payload ?? {});
+          return turn.info;
+        case 'turn-stop':
+          await turn?.stop();
+          turn = undefined;
+          return true;
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+export default {
+  files: ['test/unit/**/*.test.ts', 'test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 300_000,
+  testFramework: { config: { timeout: 60_000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), brokerPlugin()],
+  browsers: [
+    chromeLauncher({
+      launchOptions: { executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs },
+    }),
+  ],
+};
