@@ -15,9 +15,9 @@ export function normalizeRoomName(name: string): string {
   return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
-/** An unguessable room name (128 random bits). */
+/** An unguessable room name: 128 random bits, lowercase so normalisation keeps them all. */
 export function randomRoomName(): string {
-  return toBase64Url(randomBytes(16));
+  return toHex(randomBytes(16));
 }
 
 export interface RoomKeys {

@@ -1,0 +1,181 @@
+// Every frame the engine sends or receives is defined here. Inbound frames are size-capped
+// and validated before the engine sees them; anything else is dropped and counted.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Control frames are small; anything bigger is hostile or broken. */
+export const MAX_CONTROL_FRAME = 64 * 1024;
+/** Chromium's SCTP maxMessageSize; content frames never exceed it. */
+export const MAX_CONTENT_FRAME = 256 * 1024;
+export const MAX_NAME_LENGTH = 64;
+export const MAX_ID_LENGTH = 64;
+export const MAX_ROSTER = 64;
+
+export type PeerKind = 'person' | 'agent';
+export type LeaveReason = 'left' | 'timeout' | 'kicked';
+
+export interface MediaFlags {
+  audio: boolean;
+  video: boolean;
+  screen: boolean;
+}
+
+export interface RosterEntry extends MediaFlags {
+  id: string;
+  name: string;
+  kind: PeerKind;
+  /** Join order assigned by the coordinator; the election picks the lowest. */
+  order: number;
+}
+
+export interface Departure {
+  id: string;
+  reason: LeaveReason;
+}
+
+/** Room state that a new coordinator inherits. Moderation fields are filled by the host layer. */
+export interface RoomState {
+  nextOrder: number;
+  locked: boolean;
+  lobby: boolean;
+  hostId: string | null;
+  /** Banned peer ids and DTLS fingerprints. */
+  bans: string[];
+  knocks: { id: string; name: string }[];
+}
+
+/** A WebRTC handshake message between two peers (relayed by the coordinator or sealed for the broker). */
+export type SignalData =
+  | { description: { type: 'offer' | 'answer' | 'rollback' | 'pranswer'; sdp?: string } }
+  | { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null };
+
+export type ControlFrame =
+  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; fp?: string }
+  | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RoomState }
+  | { t: 'wait' }
+  | { t: 'refused'; reason: string }
+  | { t: 'ping'; n: number }
+  | { t: 'pong'; n: number }
+  | { t: 'signal'; to: string; from?: string; data: SignalData }
+  | { t: 'media'; media: MediaFlags }
+  | { t: 'bye' }
+  | { t: 'host'; from?: string; cmd: unknown };
+
+export type ControlType = ControlFrame['t'];
+
+// ---- validation -------------------------------------------------------------------------
+
+type Check = (value: unknown) => boolean;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (max: number): Check => (v) => typeof v === 'string' && v.length <= max;
+const isId: Check = (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && /^[A-Za-z0-9]+$/.test(v);
+const isBool: Check = (v) => typeof v === 'boolean';
+const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+const isMedia: Check = (v) => isObject(v) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
+
+const isRosterEntry: Check = (v) =>
+  isObject(v) && isId(v.id) && isString(MAX_NAME_LENGTH)(v.name) && (v.kind === 'person' || v.kind === 'agent') &&
+  isCount(v.order) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
+
+const isDeparture: Check = (v) => isObject(v) && isId(v.id) && (v.reason === 'left' || v.reason === 'timeout' || v.reason === 'kicked');
+
+const isArrayOf = (check: Check, max: number): Check => (v) => Array.isArray(v) && v.length <= max && v.every(check);
+
+const isRoomState: Check = (v) =>
+  isObject(v) && isCount(v.nextOrder) && isBool(v.locked) && isBool(v.lobby) && (v.hostId === null || isId(v.hostId)) &&
+  isArrayOf(isString(128), 1024)(v.bans) &&
+  isArrayOf((k) => isObject(k) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks);
+
+const isSignalData: Check = (v) => {
+  if (!isObject(v)) return false;
+  if ('description' in v) {
+    const d = v.description;
+    return isObject(d) && ['offer', 'answer', 'rollback', 'pranswer'].includes(d.type as string) &&
+      (d.sdp === undefined || isString(MAX_CONTROL_FRAME)(d.sdp));
+  }
+  if ('candidate' in v) {
+    const c = v.candidate;
+    return c === null || (isObject(c) && isString(2048)(c.candidate) &&
+      (c.sdpMid === undefined || c.sdpMid === null || isString(64)(c.sdpMid)) &&
+      (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || isCount(c.sdpMLineIndex)) &&
+      (c.usernameFragment === undefined || c.usernameFragment === null || isString(256)(c.usernameFragment)));
+  }
+  return false;
+};
+
+const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
+  hello: (f) => isCount(f.v) && isId(f.id) && isString(MAX_NAME_LENGTH)(f.name) && (f.kind === 'person' || f.kind === 'agent') &&
+    isMedia(f.media) && (f.fp === undefined || isString(128)(f.fp)),
+  roster: (f) => isCount(f.epoch) && isCount(f.seq) && isId(f.coordinator) && isArrayOf(isRosterEntry, MAX_ROSTER)(f.peers) &&
+    isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) && isRoomState(f.state),
+  wait: () => true,
+  refused: (f) => isString(64)(f.reason),
+  ping: (f) => isCount(f.n),
+  pong: (f) => isCount(f.n),
+  signal: (f) => isId(f.to) && (f.from === undefined || isId(f.from)) && isSignalData(f.data),
+  media: (f) => isMedia(f.media),
+  bye: () => true,
+  host: (f) => (f.from === undefined || isId(f.from)) && f.cmd !== undefined,
+};
+
+/**
+ * Parse and validate one inbound control frame. Returns null for anything malformed,
+ * oversized or unknown; never throws.
+ */
+export function decodeControl(raw: unknown): ControlFrame | null {
+  if (typeof raw !== 'string' || raw.length > MAX_CONTROL_FRAME) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObject(value) || typeof value.t !== 'string' || !Object.hasOwn(validators, value.t)) return null;
+  return validators[value.t as ControlType](value) ? (value as unknown as ControlFrame) : null;
+}
+
+export function encodeControl(frame: ControlFrame): string {
+  return JSON.stringify(frame);
+}
+
+// ---- content channel --------------------------------------------------------------------
+
+/**
+ * Content frames: text frames carry JSON `{ d, to? }`; binary frames carry one header byte
+ * (0 = to everyone, 1 = to this peer only) and the payload.
+ */
+export type ContentFrame = { kind: 'json'; data: unknown; direct: boolean } | { kind: 'binary'; data: ArrayBuffer; direct: boolean };
+
+export function encodeContentJson(data: unknown, direct: boolean): string {
+  const text = JSON.stringify(direct ? { d: data, to: 1 } : { d: data });
+  return text;
+}
+
+export function encodeContentBinary(data: Uint8Array, direct: boolean): Uint8Array {
+  const out = new Uint8Array(data.byteLength + 1);
+  out[0] = direct ? 1 : 0;
+  out.set(data, 1);
+  return out;
+}
+
+export function decodeContent(raw: unknown): ContentFrame | null {
+  if (typeof raw === 'string') {
+    if (raw.length > MAX_CONTENT_FRAME) return null;
+    try {
+      const value = JSON.parse(raw);
+      if (!isObject(value) || !('d' in value) || (value.to !== undefined && value.to !== 1)) return null;
+      return { kind: 'json', data: value.d, direct: value.to === 1 };
+    } catch {
+      return null;
+    }
+  }
+  if (raw instanceof ArrayBuffer) {
+    if (raw.byteLength < 1 || raw.byteLength > MAX_CONTENT_FRAME + 1) return null;
+    const head = new Uint8Array(raw, 0, 1)[0];
+    if (head !== 0 && head !== 1) return null;
+    return { kind: 'binary', data: raw.slice(1), direct: head === 1 };
+  }
+  return null;
+}

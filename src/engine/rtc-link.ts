@@ -1,0 +1,313 @@
+// A link over one RTCPeerConnection: negotiated control and content data channels, three
+// fixed media transceivers (audio, camera, screen) whose tracks are swapped with
+// replaceTrack, and perfect negotiation so either side may renegotiate without glare.
+import { buf, toHex } from '../crypto/bytes.js';
+import type { SignalData } from './protocol.js';
+import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type MediaSlot } from './link.js';
+
+export interface RtcConfig {
+  iceServers?: RTCIceServer[];
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  certificates?: RTCCertificate[];
+  /** Injected for tests; defaults to the global RTCPeerConnection. */
+  RTCPeerConnection?: typeof RTCPeerConnection;
+  /** How long a failed connection may try an ICE restart before the link is given up. */
+  restartTimeoutMs?: number;
+}
+
+/** Pause sending above this many buffered bytes (Chromium fails sends at 16 MiB). */
+const HIGH_WATER = 8 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+
+export function rtcLinkFactory(config: RtcConfig = {}): LinkFactory {
+  return (options) => new RtcLink(options, config);
+}
+
+/** Lowercase, colon-separated hex of a SHA-256 digest. */
+export function formatFingerprint(digest: Uint8Array): string {
+  return toHex(digest).replace(/(..)(?!$)/g, '$1:');
+}
+
+export class RtcLink implements Link {
+  remoteId: string;
+  readonly pc: RTCPeerConnection;
+  private readonly control: RTCDataChannel;
+  private readonly content: RTCDataChannel;
+  private readonly options: LinkOptions;
+  private readonly restartTimeoutMs: number;
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private pendingCandidates: RTCIceCandidateInit[] = [];
+  private controlQueue: string[] = [];
+  private contentQueue: (string | Uint8Array)[] = [];
+  private contentQueued = 0;
+  private drainWaiters: { bytes: number; resolve: () => void }[] = [];
+  private transceivers: RTCRtpTransceiver[] = [];
+  private tracks: Partial<Record<MediaSlot, MediaStreamTrack | null>>;
+  private closed = false;
+  private opened = false;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private cachedFingerprint: string | null = null;
+
+  constructor(options: LinkOptions, config: RtcConfig) {
+    this.options = options;
+    this.remoteId = options.remoteId;
+    this.tracks = { ...options.tracks };
+    this.restartTimeoutMs = config.restartTimeoutMs ?? 10_000;
+    const PC = config.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    this.pc = new PC({
+      iceServers: config.iceServers ?? [],
+      iceTransportPolicy: config.iceTransportPolicy ?? 'all',
+      certificates: config.certificates,
+      bundlePolicy: 'max-bundle',
+    });
+    this.control = this.pc.createDataChannel('control', { negotiated: true, id: 0, ordered: true });
+    this.content = this.pc.createDataChannel('content', { negotiated: true, id: 1, ordered: true });
+    this.content.binaryType = 'arraybuffer';
+    this.content.bufferedAmountLowThreshold = LOW_WATER;
+    this.wire();
+    if (options.dialer && options.media) this.addTransceivers();
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.closed;
+  }
+
+  private wire(): void {
+    const { handlers } = this.options;
+    const pc = this.pc;
+    pc.onnegotiationneeded = () => void this.offer();
+    pc.onicecandidate = ({ candidate }) => {
+      handlers.signal({ candidate: candidate ? { ...candidate.toJSON(), candidate: candidate.candidate } : null });
+    };
+    pc.ontrack = ({ transceiver, track }) => {
+      const slot = this.slotOf(transceiver);
+      if (slot) handlers.track?.(slot, track);
+    };
+    pc.onconnectionstatechange = () => this.onConnectionState();
+    this.control.onopen = () => {
+      if (this.closed) return;
+      this.opened = true;
+      for (const frame of this.controlQueue) this.control.send(frame);
+      this.controlQueue = [];
+      handlers.open();
+      this.pump();
+    };
+    this.control.onclose = () => this.shutdown('closed');
+    this.control.onmessage = (event) => handlers.control(event.data);
+    this.content.onmessage = (event) => handlers.content(event.data);
+    this.content.onopen = () => this.pump();
+    this.content.onbufferedamountlow = () => this.pump();
+  }
+
+  private onConnectionState(): void {
+    const state = this.pc.connectionState;
+    if (state === 'connected') {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+      this.options.handlers.state?.('connected');
+    } else if (state === 'failed') {
+      // A flapping network: restart ICE over the existing signaling path and give the pair a
+      // bounded time to recover before the link is declared gone.
+      this.options.handlers.state?.('reconnecting');
+      this.pc.restartIce();
+      this.restartTimer ??= setTimeout(() => this.shutdown('failed'), this.restartTimeoutMs);
+    } else if (state === 'disconnected') {
+      this.options.handlers.state?.('reconnecting');
+    } else if (state === 'closed') {
+      this.shutdown('closed');
+    }
+  }
+
+  private async offer(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      const description = this.pc.localDescription;
+      if (description && !this.closed) this.options.handlers.signal({ description: description.toJSON() });
+    } catch {
+      // A failed offer is retried by the next negotiationneeded; nothing to surface.
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  async handleSignal(data: SignalData): Promise<void> {
+    if (this.closed) return;
+    const pc = this.pc;
+    try {
+      if ('description' in data) {
+        const description = data.description as RTCSessionDescriptionInit;
+        const collision = description.type === 'offer' && (this.makingOffer || pc.signalingState !== 'stable');
+        this.ignoreOffer = !this.options.polite && collision;
+        if (this.ignoreOffer) return;
+        await pc.setRemoteDescription(description);
+        const queued = this.pendingCandidates;
+        this.pendingCandidates = [];
+        for (const candidate of queued) await pc.addIceCandidate(candidate).catch(() => undefined);
+        if (description.type === 'offer') {
+          this.adoptTransceivers();
+          await pc.setLocalDescription();
+          const answer = pc.localDescription;
+          if (answer && !this.closed) this.options.handlers.signal({ description: answer.toJSON() });
+          if (this.options.media && this.transceivers.length === 0) this.addTransceivers();
+        }
+      } else if (data.candidate) {
+        if (!pc.remoteDescription) this.pendingCandidates.push(data.candidate);
+        else await pc.addIceCandidate(data.candidate).catch((err) => {
+          if (!this.ignoreOffer) throw err;
+        });
+      }
+    } catch {
+      // A handshake message that does not apply (stale, from a rolled-back offer) is dropped;
+      // the connection state machine decides whether the link survives.
+    }
+  }
+
+  private addTransceivers(): void {
+    this.transceivers = MEDIA_SLOTS.map((slot) =>
+      this.pc.addTransceiver(this.tracks[slot] ?? (slot === 'audio' ? 'audio' : 'video'), { direction: 'sendrecv' }),
+    );
+  }
+
+  /** The answerer takes the offered transceivers in order and starts sending on them. */
+  private adoptTransceivers(wanted = this.options.media): void {
+    if (this.transceivers.length || !wanted) return;
+    const offered = this.pc.getTransceivers().filter((t) => t.currentDirection !== 'stopped' && t.mid !== null);
+    if (offered.length < MEDIA_SLOTS.length) return;
+    this.transceivers = offered.slice(0, MEDIA_SLOTS.length);
+    MEDIA_SLOTS.forEach((slot, i) => {
+      const t = this.transceivers[i];
+      t.direction = 'sendrecv';
+      const track = this.tracks[slot];
+      if (track) void t.sender.replaceTrack(track).catch(() => undefined);
+    });
+  }
+
+  private slotOf(transceiver: RTCRtpTransceiver): MediaSlot | null {
+    let index = this.transceivers.indexOf(transceiver);
+    if (index < 0) index = this.pc.getTransceivers().filter((t) => t.currentDirection !== 'stopped').indexOf(transceiver);
+    return MEDIA_SLOTS[index] ?? null;
+  }
+
+  async setTrack(slot: MediaSlot, track: MediaStreamTrack | null): Promise<void> {
+    this.tracks[slot] = track;
+    if (this.closed) return;
+    if (!this.transceivers.length) {
+      if (!track) return;
+      // A data-only side gains media: take the remote's transceivers or add ours; either
+      // change fires negotiationneeded and perfect negotiation renegotiates.
+      this.adoptTransceivers(true);
+      if (!this.transceivers.length) this.addTransceivers();
+      if (!this.transceivers.length) return;
+    }
+    await this.transceivers[MEDIA_SLOTS.indexOf(slot)].sender.replaceTrack(track).catch(() => undefined);
+  }
+
+  sendControl(frame: string): void {
+    if (this.closed) return;
+    if (this.control.readyState !== 'open') {
+      this.controlQueue.push(frame);
+      return;
+    }
+    try {
+      this.control.send(frame);
+    } catch {
+      this.shutdown('failed');
+    }
+  }
+
+  sendContent(frame: string | Uint8Array): void {
+    if (this.closed) return;
+    this.contentQueue.push(frame);
+    this.contentQueued += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.pump();
+  }
+
+  contentBacklog(): number {
+    return this.contentQueued + (this.content.readyState === 'open' ? this.content.bufferedAmount : 0);
+  }
+
+  drained(bytes: number): Promise<void> {
+    if (this.closed || this.contentBacklog() <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ bytes, resolve }));
+  }
+
+  private pump(): void {
+    const channel = this.content;
+    if (channel.readyState === 'open') {
+      while (this.contentQueue.length && channel.bufferedAmount < HIGH_WATER) {
+        const frame = this.contentQueue.shift()!;
+        this.contentQueued -= typeof frame === 'string' ? frame.length : frame.byteLength;
+        try {
+          if (typeof frame === 'string') channel.send(frame);
+          else channel.send(buf(frame));
+        } catch {
+          this.shutdown('failed');
+          return;
+        }
+      }
+    }
+    if (this.drainWaiters.length) {
+      const backlog = this.contentBacklog();
+      const ready = this.drainWaiters.filter((w) => backlog <= w.bytes);
+      this.drainWaiters = this.drainWaiters.filter((w) => backlog > w.bytes);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  async fingerprint(): Promise<string | null> {
+    if (this.cachedFingerprint) return this.cachedFingerprint;
+    const fromTransport = await this.fingerprintFromTransport();
+    this.cachedFingerprint = fromTransport ?? (await this.fingerprintFromStats());
+    return this.cachedFingerprint;
+  }
+
+  private async fingerprintFromTransport(): Promise<string | null> {
+    const transport = this.pc.sctp?.transport as (RTCDtlsTransport & { getRemoteCertificates?: () => ArrayBuffer[] }) | undefined;
+    const der = transport?.getRemoteCertificates?.()[0];
+    if (!der) return null;
+    return formatFingerprint(new Uint8Array(await crypto.subtle.digest('SHA-256', der)));
+  }
+
+  private async fingerprintFromStats(): Promise<string | null> {
+    const stats = await this.pc.getStats().catch(() => null);
+    if (!stats) return null;
+    for (const report of stats.values()) {
+      if (report.type === 'transport' && report.remoteCertificateId) {
+        const cert = stats.get(report.remoteCertificateId);
+        if (cert?.fingerprintAlgorithm === 'sha-256') return String(cert.fingerprint).toLowerCase();
+      }
+    }
+    return null;
+  }
+
+  getStats(): Promise<RTCStatsReport | null> {
+    return this.closed ? Promise.resolve(null) : this.pc.getStats().catch(() => null);
+  }
+
+  close(): void {
+    this.shutdown('closed', false);
+  }
+
+  private shutdown(reason: 'closed' | 'failed', notify = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.contentQueue = [];
+    this.contentQueued = 0;
+    for (const w of this.drainWaiters) w.resolve();
+    this.drainWaiters = [];
+    const pc = this.pc;
+    pc.onnegotiationneeded = pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
+    this.control.onopen = this.control.onclose = this.control.onmessage = null;
+    this.content.onopen = this.content.onmessage = this.content.onbufferedamountlow = null;
+    try {
+      pc.close();
+    } catch {
+      // already closed
+    }
+    if (notify) this.options.handlers.close(reason);
+  }
+}

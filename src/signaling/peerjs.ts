@@ -1,0 +1,119 @@
+// The PeerJS broker protocol over a WebSocket, written directly: `OPEN`, `ID-TAKEN`,
+// `HEARTBEAT` and relayed `{ type, src, dst, payload }` frames.
+import { KibitzError } from '../errors.js';
+import type { SignalMessage, SignalingEndpoint, SignalingTransport, SignalType } from './transport.js';
+
+const HEARTBEAT_MS = 5000;
+const MAX_BROKER_FRAME = 128 * 1024;
+
+/** Turn `ws://host:port/base/`, `https://…` or a bare origin into the broker's socket URL. */
+export function brokerSocketUrl(base: string, id: string, token: string, key = 'peerjs'): string {
+  const url = new URL(base);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new KibitzError('ERR_BAD_ATTRIBUTE', `signaling must be a ws(s) or http(s) URL, got ${url.protocol}`);
+  }
+  const path = url.pathname.endsWith('/') ? url.pathname : url.pathname + '/';
+  url.pathname = path + 'peerjs';
+  url.search = `?key=${encodeURIComponent(key)}&id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
+  url.hash = '';
+  return url.toString();
+}
+
+const randomToken = () => Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+
+export class PeerJsTransport implements SignalingTransport {
+  readonly base: string;
+  readonly key: string;
+  /** Same id + same token is accepted by the broker as a reconnect of the same holder. */
+  private readonly tokens = new Map<string, string>();
+
+  constructor(base: string, key = 'peerjs') {
+    brokerSocketUrl(base, 'probe', 'probe', key);
+    this.base = base;
+    this.key = key;
+  }
+
+  open(id: string): Promise<SignalingEndpoint> {
+    let token = this.tokens.get(id);
+    if (!token) this.tokens.set(id, (token = randomToken()));
+    const socket = new WebSocket(brokerSocketUrl(this.base, id, token, this.key));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (err: KibitzError) => {
+        if (settled) return;
+        settled = true;
+        socket.close();
+        reject(err);
+      };
+      socket.onerror = () => fail(new KibitzError('ERR_SIGNALING', 'cannot reach the signaling broker'));
+      socket.onclose = () => fail(new KibitzError('ERR_SIGNALING', 'the signaling broker closed the connection'));
+      socket.onmessage = (event) => {
+        const frame = parseFrame(event.data);
+        if (!frame || settled) return;
+        if (frame.type === 'OPEN') {
+          settled = true;
+          resolve(new PeerJsEndpoint(id, socket));
+        } else if (frame.type === 'ID-TAKEN') {
+          fail(new KibitzError('ERR_ID_TAKEN', `id ${id} is taken`));
+        } else if (frame.type === 'ERROR' || frame.type === 'INVALID-KEY') {
+          fail(new KibitzError('ERR_SIGNALING', `broker refused: ${frame.type}`));
+        }
+      };
+    });
+  }
+}
+
+function parseFrame(data: unknown): { type: string; src?: unknown; payload?: unknown } | null {
+  if (typeof data !== 'string' || data.length > MAX_BROKER_FRAME) return null;
+  try {
+    const value = JSON.parse(data);
+    return value && typeof value === 'object' && typeof value.type === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+class PeerJsEndpoint implements SignalingEndpoint {
+  onmessage: ((message: SignalMessage) => void) | null = null;
+  onclose: (() => void) | null = null;
+  private closed = false;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
+  constructor(readonly id: string, private readonly socket: WebSocket) {
+    this.heartbeat = setInterval(() => this.write({ type: 'HEARTBEAT' }), HEARTBEAT_MS);
+    socket.onmessage = (event) => {
+      const frame = parseFrame(event.data);
+      if (!frame || typeof frame.src !== 'string') return;
+      if (frame.type === 'OFFER' || frame.type === 'ANSWER' || frame.type === 'CANDIDATE' || frame.type === 'EXPIRE') {
+        this.onmessage?.({ type: frame.type, src: frame.src, payload: frame.payload });
+      }
+    };
+    socket.onclose = () => this.lost();
+    socket.onerror = () => this.lost();
+  }
+
+  send(dst: string, type: SignalType, payload: unknown): void {
+    this.write({ type, dst, payload });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.socket.onclose = null;
+    this.socket.close();
+  }
+
+  private write(frame: object): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private lost(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.onclose?.();
+  }
+}
