@@ -1,0 +1,25 @@
+// Two builds: an ESM tree for bundlers (lit and @noble stay external, with type
+// declarations) and the single-file script-tag bundle with everything inside, minified.
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+
+const external = (id) => /^(lit|@lit|@noble)(\/|$)/.test(id);
+
+export default [
+  {
+    input: ['src/index.ts', 'src/define.ts'],
+    external,
+    output: { dir: 'dist/esm', format: 'es', preserveModules: true, preserveModulesRoot: 'src' },
+    plugins: [typescript({ tsconfig: './tsconfig.json', outDir: 'dist/esm', declaration: true, declarationDir: 'dist/esm' })],
+  },
+  {
+    input: 'src/kibitz-room.ts',
+    output: { file: 'dist/kibitz-room.js', format: 'es', sourcemap: false },
+    plugins: [
+      nodeResolve({ browser: true, exportConditions: ['production'] }),
+      typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist' }),
+      terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+    ],
+  },
+];

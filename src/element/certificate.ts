@@ -1,0 +1,48 @@
+// One DTLS certificate per browser profile and origin, kept in IndexedDB, so this browser
+// shows the same fingerprint across reloads and tabs. A host's ban follows the
+// certificate, not the throw-away peer id.
+
+const DB = 'kibitz';
+const STORE = 'certificates';
+const KEY = 'dtls';
+/** Renew well before expiry so a call never starts with a certificate about to lapse. */
+const RENEW_BEFORE_MS = 24 * 60 * 60 * 1000;
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function run<T>(db: IDBDatabase, mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const request = action(db.transaction(STORE, mode).objectStore(STORE));
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/**
+ * The persistent certificate for this origin, created on first use. Resolves to null where
+ * IndexedDB or certificate generation is unavailable (private modes); links then use a
+ * fresh certificate each time.
+ */
+export async function persistentCertificate(): Promise<RTCCertificate | null> {
+  try {
+    const db = await openDb();
+    try {
+      const stored = await run<RTCCertificate | undefined>(db, 'readonly', (s) => s.get(KEY));
+      if (stored && stored.expires - Date.now() > RENEW_BEFORE_MS) return stored;
+      const fresh = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
+      await run(db, 'readwrite', (s) => s.put(fresh, KEY));
+      return fresh;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}

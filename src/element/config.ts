@@ -1,0 +1,74 @@
+// Attribute values in, validated configuration out. Every rejection is a KibitzError with
+// code ERR_BAD_ATTRIBUTE naming the attribute, so a page learns exactly what to fix.
+import { KibitzError } from '../errors.js';
+import { BroadcastTransport } from '../signaling/broadcast.js';
+import { PeerJsTransport } from '../signaling/peerjs.js';
+import type { SignalingTransport } from '../signaling/transport.js';
+import { MAX_NAME_LENGTH } from '../engine/protocol.js';
+
+export interface MediaWish {
+  audio: boolean;
+  video: boolean;
+}
+
+const bad = (attribute: string, message: string) => new KibitzError('ERR_BAD_ATTRIBUTE', `${attribute}: ${message}`);
+
+/** `media="audio video"`: space-separated; empty means data only. */
+export function parseMedia(value: string | null | undefined): MediaWish {
+  const tokens = (value ?? 'audio video').trim().split(/\s+/).filter(Boolean);
+  const unknown = tokens.filter((t) => t !== 'audio' && t !== 'video');
+  if (unknown.length) throw bad('media', `unknown token(s) ${unknown.map((t) => `"${t}"`).join(', ')}; use "audio", "video" or nothing`);
+  return { audio: tokens.includes('audio'), video: tokens.includes('video') };
+}
+
+/** `ice-servers`: a JSON array of RTCIceServer objects. */
+export function parseIceServers(value: string | null | undefined): RTCIceServer[] {
+  if (!value || !value.trim()) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw bad('ice-servers', 'must be a JSON array of RTCIceServer objects');
+  }
+  if (!Array.isArray(parsed)) throw bad('ice-servers', 'must be a JSON array');
+  return parsed.map((server, i) => {
+    if (typeof server !== 'object' || server === null) throw bad('ice-servers', `entry ${i} is not an object`);
+    const { urls, username, credential } = server as Record<string, unknown>;
+    const list = typeof urls === 'string' ? [urls] : urls;
+    if (!Array.isArray(list) || !list.length || !list.every((u) => typeof u === 'string' && /^(stuns?|turns?):/.test(u))) {
+      throw bad('ice-servers', `entry ${i} needs "urls" of stun:, stuns:, turn: or turns: URLs`);
+    }
+    if (username !== undefined && typeof username !== 'string') throw bad('ice-servers', `entry ${i}: username must be a string`);
+    if (credential !== undefined && typeof credential !== 'string') throw bad('ice-servers', `entry ${i}: credential must be a string`);
+    return { urls: list as string[], ...(username !== undefined && { username }), ...(credential !== undefined && { credential }) };
+  });
+}
+
+export function hasRelay(servers: RTCIceServer[]): boolean {
+  return servers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/.test(u)));
+}
+
+/** `signaling`: a broker base URL, `local`, or empty for the page's own origin. */
+export function makeTransport(value: string | null | undefined): SignalingTransport {
+  const spec = (value ?? '').trim();
+  if (spec === 'local') return new BroadcastTransport();
+  const base = spec || (typeof location !== 'undefined' ? location.origin + '/' : '');
+  try {
+    return new PeerJsTransport(base);
+  } catch (err) {
+    if (err instanceof KibitzError) throw bad('signaling', err.message);
+    throw bad('signaling', `"${spec}" is not a URL; use ws://host:port/, https://host/ or "local"`);
+  }
+}
+
+export function parseName(value: string | null | undefined): string {
+  const name = (value ?? '').normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if ([...name].length > MAX_NAME_LENGTH) throw bad('name', `at most ${MAX_NAME_LENGTH} characters`);
+  return name;
+}
+
+export function parseRoom(value: string | null | undefined): string {
+  const room = (value ?? '').trim();
+  if ([...room].length > 256) throw bad('room', 'at most 256 characters');
+  return room;
+}
