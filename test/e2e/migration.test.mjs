@@ -1,0 +1,88 @@
+// The coordinator goes (leave, page closed, page frozen): survivors keep their media,
+// agree on one new coordinator, and a newcomer joins afterwards.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launch, until, uniqueRoom } from './harness.mjs';
+
+let env;
+before(async () => {
+  env = await launch();
+});
+after(async () => {
+  await env?.close();
+});
+
+async function threeInCall(label) {
+  const room = uniqueRoom(label);
+  const peers = [];
+  for (const name of ['Ann', 'Bob', 'Cat']) {
+    const peer = await env.open({ room, name, media: 'video' });
+    await peer.join();
+    peers.push(peer);
+  }
+  for (const p of peers) await until(async () => (await p.ids()).length === 3, 'three in the roster');
+  return { room, peers };
+}
+
+async function mediaFlows(from, to) {
+  const before = await to.framesFrom(from.id);
+  await until(async () => (await to.framesFrom(from.id)) > before + 5, `video ${from.id} -> ${to.id} keeps flowing`, 20_000);
+}
+
+async function recovers(room, [gone, b, c], label) {
+  await until(async () => (await b.coordinator()) === b.id && (await c.coordinator()) === b.id, `${label}: survivors agree on bob`, 20_000);
+  assert.deepEqual(await b.ids(), [b.id, c.id]);
+  assert.deepEqual(await c.ids(), [b.id, c.id]);
+  await mediaFlows(b, c);
+  await mediaFlows(c, b);
+  const d = await env.open({ room, name: 'Dan', media: 'video' });
+  await d.join();
+  await until(async () => (await d.ids()).length === 3, `${label}: newcomer sees three`, 20_000);
+  assert.deepEqual(await d.ids(), [b.id, c.id, d.id]);
+  assert.equal(await d.coordinator(), b.id);
+  await until(async () => (await c.ids()).length === 3, `${label}: cat sees dan`);
+  await mediaFlows(d, c);
+  await d.page.close();
+  void gone;
+}
+
+describe('coordinator migration in real pages', { timeout: 180_000 }, () => {
+  it('after the coordinator calls leave(), survivors keep media, elect one successor and admit a newcomer', async () => {
+    const { room, peers } = await threeInCall('leave');
+    const [a, b, c] = peers;
+    await mediaFlows(b, c);
+    await a.eval(() => window.room.leave());
+    assert.equal(await a.state(), 'left');
+    await recovers(room, peers, 'leave');
+    // The only departures cat saw: ann leaving, then the newcomer closing its page.
+    const leaves = await c.events('kibitz-leave');
+    assert.deepEqual(leaves.map((l) => l.reason), ['left', 'left']);
+    assert.equal(leaves[0].peer.id, a.id);
+    await b.page.close();
+    await c.page.close();
+  });
+
+  it('after the coordinator page is closed, the same recovery happens', async () => {
+    const { room, peers } = await threeInCall('closed');
+    const [a, b, c] = peers;
+    await mediaFlows(b, c);
+    await a.page.close({ runBeforeUnload: false });
+    await recovers(room, peers, 'closed');
+    await b.page.close();
+    await c.page.close();
+  });
+
+  it('after the coordinator page freezes with its broker socket open, the same recovery happens', async () => {
+    const { room, peers } = await threeInCall('frozen');
+    const [a, b, c] = peers;
+    await mediaFlows(b, c);
+    await a.freeze();
+    await recovers(room, peers, 'frozen');
+    // When the frozen page wakes, it must not hold on to the room as a second coordinator.
+    await a.thaw();
+    await until(async () => (await a.state()) === 'joined' && (await a.coordinator()) === b.id, 'the thawed page rejoins under bob', 30_000);
+    await until(async () => (await b.ids()).length === 3, 'bob sees the thawed page back');
+    assert.equal(await c.coordinator(), b.id);
+    for (const p of [a, b, c]) await p.page.close();
+  });
+});
