@@ -48,6 +48,8 @@ interface Tile {
  * @fires {CustomEvent<{ id: string }>} kibitz-coordinator - Another peer (or this one) became coordinator.
  * @fires {CustomEvent<{ code: string, message: string }>} kibitz-error - Something failed; `code` is stable.
  * @fires {CustomEvent<{ peer: object, slot: string, stream: MediaStream }>} kibitz-track - A remote stream gained a track (`slot`: audio, video or screen).
+ * @fires {CustomEvent<{ id: string, from: string, to: string | null, name: string, type: string, size: number, data: Blob }>} kibitz-file - A file sent with sendFile() arrived whole.
+ * @fires {CustomEvent<{ id: string, peer: string | null, direction: string, bytes: number, total: number }>} kibitz-progress - Progress of a transfer, `in` or `out`.
  * @fires {CustomEvent<{ participants: object[] }>} kibitz-participants - The roster or someone's media or fingerprint changed.
  * @fires {CustomEvent<{ peer: string, state: string }>} kibitz-connection - A direct link is `reconnecting` or `connected` again.
  */
@@ -136,6 +138,24 @@ export class KibitzRoomElement extends LitElement {
     try {
       if (!this.engine) throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
       this.engine.send(data, to);
+    } catch (err) {
+      throw this.report(toKibitzError(err, 'ERR_SEND'));
+    }
+  }
+
+  /**
+   * Send a large binary payload (a File/Blob, ArrayBuffer or typed array) to everyone or to
+   * one participant, chunked under backpressure so memory stays bounded. Receivers get a
+   * `kibitz-file` event with a Blob. Resolves with the transfer id once every byte is sent.
+   */
+  async sendFile(
+    payload: Blob | ArrayBuffer | ArrayBufferView,
+    options: { to?: string; name?: string; type?: string; signal?: AbortSignal; onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<string> {
+    try {
+      if (!this.engine) throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
+      const { to, ...rest } = options;
+      return await this.engine.sendFile(payload, to, rest);
     } catch (err) {
       throw this.report(toKibitzError(err, 'ERR_SEND'));
     }
@@ -263,6 +283,8 @@ export class KibitzRoomElement extends LitElement {
       this.fire('kibitz-leave', { peer, reason: reason as LeaveReason });
     });
     engine.on('message', (detail) => mine() && this.fire('kibitz-message', detail));
+    engine.on('file', (detail) => mine() && this.fire('kibitz-file', detail));
+    engine.on('progress', (detail) => mine() && this.fire('kibitz-progress', detail));
     engine.on('coordinator', ({ id }) => mine() && this.fire('kibitz-coordinator', { id }));
     engine.on('error', ({ code, message }) => mine() && this.report(new KibitzError(code, message)));
     engine.on('participants', ({ participants }) => {

@@ -143,14 +143,26 @@ export function encodeControl(frame: ControlFrame): string {
 // ---- content channel --------------------------------------------------------------------
 
 /**
- * Content frames: text frames carry JSON `{ d, to? }`; binary frames carry one header byte
- * (0 = to everyone, 1 = to this peer only) and the payload.
+ * Content frames. Text frames carry JSON: a message `{ d, to? }`, or a transfer's start
+ * `{ x: 'start', id, name, type, size, to? }`, end `{ x: 'end', id }` or abort
+ * `{ x: 'abort', id }`. Binary frames start with one header byte: 0 = message to everyone,
+ * 1 = message to this peer only, 2 = a transfer chunk (8-byte transfer id, then bytes).
  */
-export type ContentFrame = { kind: 'json'; data: unknown; direct: boolean } | { kind: 'binary'; data: ArrayBuffer; direct: boolean };
+export type ContentFrame =
+  | { kind: 'json'; data: unknown; direct: boolean }
+  | { kind: 'binary'; data: ArrayBuffer; direct: boolean }
+  | { kind: 'start'; id: string; name: string; type: string; size: number; direct: boolean }
+  | { kind: 'end' | 'abort'; id: string }
+  | { kind: 'chunk'; id: string; data: ArrayBuffer };
+
+export const TRANSFER_ID_BYTES = 8;
+/** The largest file one transfer may announce (the receiver holds it in memory or a Blob). */
+export const MAX_TRANSFER_SIZE = 4 * 1024 * 1024 * 1024;
+
+const isTransferId: Check = (v) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v);
 
 export function encodeContentJson(data: unknown, direct: boolean): string {
-  const text = JSON.stringify(direct ? { d: data, to: 1 } : { d: data });
-  return text;
+  return JSON.stringify(direct ? { d: data, to: 1 } : { d: data });
 }
 
 export function encodeContentBinary(data: Uint8Array, direct: boolean): Uint8Array {
@@ -160,22 +172,51 @@ export function encodeContentBinary(data: Uint8Array, direct: boolean): Uint8Arr
   return out;
 }
 
+export function encodeTransferStart(id: string, meta: { name: string; type: string; size: number }, direct: boolean): string {
+  return JSON.stringify({ x: 'start', id, name: meta.name, type: meta.type, size: meta.size, ...(direct && { to: 1 }) });
+}
+
+export function encodeTransferEnd(id: string, aborted = false): string {
+  return JSON.stringify({ x: aborted ? 'abort' : 'end', id });
+}
+
+/** Header for a transfer chunk; the payload follows it in the same frame. */
+export function transferChunkHeader(id: string): Uint8Array {
+  const header = new Uint8Array(1 + TRANSFER_ID_BYTES);
+  header[0] = 2;
+  for (let i = 0; i < TRANSFER_ID_BYTES; i++) header[1 + i] = parseInt(id.slice(i * 2, i * 2 + 2), 16);
+  return header;
+}
+
 export function decodeContent(raw: unknown): ContentFrame | null {
   if (typeof raw === 'string') {
     if (raw.length > MAX_CONTENT_FRAME) return null;
+    let value: unknown;
     try {
-      const value = JSON.parse(raw);
-      if (!isObject(value) || !('d' in value) || (value.to !== undefined && value.to !== 1)) return null;
-      return { kind: 'json', data: value.d, direct: value.to === 1 };
+      value = JSON.parse(raw);
     } catch {
       return null;
     }
+    if (!isObject(value) || (value.to !== undefined && value.to !== 1)) return null;
+    if ('d' in value && value.x === undefined) return { kind: 'json', data: value.d, direct: value.to === 1 };
+    if (!isTransferId(value.id)) return null;
+    if (value.x === 'end' || value.x === 'abort') return { kind: value.x, id: value.id as string };
+    if (value.x === 'start' && isString(256)(value.name) && isString(128)(value.type) && isCount(value.size) &&
+      (value.size as number) <= MAX_TRANSFER_SIZE) {
+      return { kind: 'start', id: value.id as string, name: value.name as string, type: value.type as string, size: value.size as number, direct: value.to === 1 };
+    }
+    return null;
   }
   if (raw instanceof ArrayBuffer) {
     if (raw.byteLength < 1 || raw.byteLength > MAX_CONTENT_FRAME + 1) return null;
     const head = new Uint8Array(raw, 0, 1)[0];
-    if (head !== 0 && head !== 1) return null;
-    return { kind: 'binary', data: raw.slice(1), direct: head === 1 };
+    if (head === 0 || head === 1) return { kind: 'binary', data: raw.slice(1), direct: head === 1 };
+    if (head === 2 && raw.byteLength > 1 + TRANSFER_ID_BYTES) {
+      let id = '';
+      for (const b of new Uint8Array(raw, 1, TRANSFER_ID_BYTES)) id += b.toString(16).padStart(2, '0');
+      return { kind: 'chunk', id, data: raw.slice(1 + TRANSFER_ID_BYTES) };
+    }
+    return null;
   }
   return null;
 }

@@ -7,6 +7,7 @@ import { deriveRoomKeys, openHandshake, randomRoomName, sealHandshake, type Room
 import type { SignalingEndpoint, SignalingTransport, SignalMessage, SignalType } from '../signaling/transport.js';
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
+import { Inbound, newTransferId, sendTransfer, type IncomingFile, type Payload, type TransferOptions } from './transfer.js';
 import type { Link, LinkFactory, LocalTracks, MediaSlot } from './link.js';
 import {
   MAX_CONTENT_FRAME,
@@ -54,6 +55,8 @@ export interface RoomEvents {
   participants: { participants: Participant[] };
   connection: { peerId: string; state: 'connected' | 'reconnecting' };
   refused: { reason: string };
+  file: IncomingFile;
+  progress: { id: string; peer: string | null; direction: 'in' | 'out'; bytes: number; total: number };
   /** A control frame of the host layer; the moderation module answers it. */
   host: { from: string; via: string; cmd: unknown };
 }
@@ -152,6 +155,8 @@ export class Room extends Emitter<RoomEvents> {
   private joinWaiters: { resolve: () => void; reject: (err: KibitzError) => void }[] = [];
   private generation = 0;
   private rebroadcasts = 0;
+  private claiming = false;
+  private readonly inbound = new Inbound();
 
   constructor(options: RoomOptions) {
     super();
@@ -226,6 +231,32 @@ export class Room extends Emitter<RoomEvents> {
     const direct = to !== undefined;
     const frame = encodeContentFrame(data, direct);
     for (const member of this.targets(to)) member.link?.sendContent(frame);
+  }
+
+  /**
+   * Send a large binary payload (Blob, ArrayBuffer, typed array) to everyone or one peer, in
+   * chunks under backpressure. Resolves with the transfer id once every byte is handed over.
+   */
+  async sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
+    if (this.status !== 'joined') throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
+    if (to !== undefined && (to === this.selfId || !this.members.has(to))) {
+      throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${String(to)}`);
+    }
+    const links = this.targets(to).flatMap((m) => (m.link ? [m.link] : []));
+    let lastReport = 0;
+    const id = options.id ?? newTransferId();
+    return sendTransfer(links, payload, to !== undefined, {
+      ...options,
+      id,
+      onProgress: (sent, total) => {
+        options.onProgress?.(sent, total);
+        const now = this.clock.now();
+        if (sent === total || now - lastReport >= 100) {
+          lastReport = now;
+          this.emit('progress', { id, peer: to ?? null, direction: 'out', bytes: sent, total });
+        }
+      },
+    });
   }
 
   /** Members that a send reaches. */
@@ -324,12 +355,13 @@ export class Room extends Emitter<RoomEvents> {
     return `${this.keys!.signalingId}s${index}`;
   }
 
-  private async enter(generation: number): Promise<void> {
+  private async enter(generation: number, preferSlot = 0): Promise<void> {
     try {
       this.keys ??= await deriveRoomKeys(this.room);
       const deadline = this.clock.now() + this.timing.joinMs;
       this.startTicking();
-      const [own, first] = await Promise.allSettled([this.transport.open(this.selfId), this.transport.open(this.slotId(0))]);
+      const claim = preferSlot === 0 ? this.transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
+      const [own, first] = await Promise.allSettled([this.transport.open(this.selfId), claim]);
       if (generation !== this.generation) {
         closeSettled(own);
         closeSettled(first);
@@ -347,16 +379,17 @@ export class Room extends Emitter<RoomEvents> {
       this.endpoint.onclose = () => {
         this.endpoint = null;
       };
-      await this.dialLoop(generation, deadline);
+      await this.dialLoop(generation, deadline, preferSlot);
     } catch (err) {
       if (generation !== this.generation) return;
       this.fail(toKibitzError(err, 'ERR_SIGNALING'));
     }
   }
 
-  private async dialLoop(generation: number, deadline: number): Promise<void> {
+  private async dialLoop(generation: number, deadline: number, firstSlot: number): Promise<void> {
     while (generation === this.generation && this.clock.now() < deadline) {
-      for (let index = 0; index < SLOT_COUNT; index++) {
+      for (let step = 0; step < SLOT_COUNT; step++) {
+        const index = (firstSlot + step) % SLOT_COUNT;
         const outcome = await this.dialSlot(this.slotId(index), generation);
         if (generation !== this.generation) return;
         if (outcome === 'joined' || outcome === 'waiting' || outcome === 'refused') return;
@@ -478,6 +511,7 @@ export class Room extends Emitter<RoomEvents> {
     for (const member of this.members.values()) member.lastSeen = this.clock.now();
     if (slot) this.holdSlot(slot);
     else void this.claimSlot();
+    if (fresh && slot) void this.probeHigherSlots(slot.endpoint);
     this.setStatus('joined');
     this.rebroadcasts = 3;
     this.broadcastRoster([]);
@@ -513,6 +547,16 @@ export class Room extends Emitter<RoomEvents> {
 
   /** Take the lowest free slot; a slot held by a frozen predecessor is skipped and retried later. */
   private async claimSlot(below = SLOT_COUNT): Promise<void> {
+    if (this.claiming) return;
+    this.claiming = true;
+    try {
+      await this.claimLowestSlot(below);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async claimLowestSlot(below: number): Promise<void> {
     const generation = this.generation;
     for (let index = 0; index < below; index++) {
       if (!this.isCoordinator || generation !== this.generation) return;
@@ -529,6 +573,39 @@ export class Room extends Emitter<RoomEvents> {
         // taken or unreachable: try the next slot
       }
     }
+  }
+
+  /**
+   * A fresh room on slot 0 might be a room that already lives on a higher slot (its
+   * coordinator could not take slot 0 for a moment). Ask; a live coordinator answers
+   * `here`, and a room of one then joins it instead.
+   */
+  private async probeHigherSlots(endpoint: SignalingEndpoint): Promise<void> {
+    if (!this.keys) return;
+    for (let index = 1; index < SLOT_COUNT; index++) {
+      endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { probe: 1 }));
+    }
+  }
+
+  private async answerProbe(endpoint: SignalingEndpoint, message: SignalMessage, value: unknown): Promise<boolean> {
+    if (!this.keys || typeof value !== 'object' || value === null) return false;
+    if ('probe' in value) {
+      if (this.isCoordinator) endpoint.send(message.src, 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { here: 1 }));
+      return true;
+    }
+    if ('here' in value) {
+      const index = Array.from({ length: SLOT_COUNT }, (_, i) => i).find((i) => this.slotId(i) === message.src);
+      const alone = this.members.size === 1 && this.guests.size === 0;
+      if (index !== undefined && index > 0 && this.isCoordinator && this.slot?.index === 0 && alone) {
+        // Another coordinator already serves this room: give up ours and join theirs.
+        this.teardown(false);
+        this.generation++;
+        this.setStatus('connecting');
+        void this.enter(this.generation, index);
+      }
+      return true;
+    }
+    return false;
   }
 
   private guestFor(endpoint: SignalingEndpoint, id: string): Guest {
@@ -563,6 +640,7 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     const data = await openHandshake(this.keys, `${message.src}|${message.type}`, message.payload);
+    if (await this.answerProbe(endpoint, message, data)) return;
     const signal = data === null ? null : decodeSignal(data);
     if (!signal) {
       this.dropped.malformed++;
@@ -890,7 +968,14 @@ export class Room extends Emitter<RoomEvents> {
       this.dropped.malformed++;
       return;
     }
-    this.emit('message', { from: link.remoteId, data: frame.data, to: frame.direct ? this.selfId : null });
+    if (frame.kind === 'json' || frame.kind === 'binary') {
+      this.emit('message', { from: link.remoteId, data: frame.data, to: frame.direct ? this.selfId : null });
+      return;
+    }
+    const outcome = this.inbound.handle(link.remoteId, this.selfId, frame);
+    if (!outcome) return;
+    if ('file' in outcome) this.emit('file', outcome.file);
+    else this.emit('progress', { id: outcome.progress.id, peer: link.remoteId, direction: 'in', bytes: outcome.progress.received, total: outcome.progress.total });
   }
 
   private onTrack(link: Link, slot: MediaSlot, track: MediaStreamTrack): void {
@@ -949,6 +1034,7 @@ export class Room extends Emitter<RoomEvents> {
     const member = this.members.get(peerId);
     if (!member) return;
     this.members.delete(peerId);
+    this.inbound.forget(peerId);
     member.link?.close();
     this.emit('leave', { peer: this.describe(member), reason });
     this.emitParticipants();

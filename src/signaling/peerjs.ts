@@ -28,6 +28,10 @@ export class PeerJsTransport implements SignalingTransport {
   readonly key: string;
   /** Same id + same token is accepted by the broker as a reconnect of the same holder. */
   private readonly tokens = new Map<string, string>();
+  /** Ids this transport holds or is opening: a second socket with the same token would silently steal the first's messages. */
+  private readonly held = new Set<string>();
+  /** How long to wait for the broker's OPEN or ID-TAKEN. */
+  openTimeoutMs = 10_000;
 
   constructor(base: string, key = 'peerjs') {
     brokerSocketUrl(base, 'probe', 'probe', key);
@@ -36,14 +40,25 @@ export class PeerJsTransport implements SignalingTransport {
   }
 
   open(id: string): Promise<SignalingEndpoint> {
+    if (this.held.has(id)) return Promise.reject(new KibitzError('ERR_ID_TAKEN', `id ${id} is already held here`));
     let token = this.tokens.get(id);
     if (!token) this.tokens.set(id, (token = randomToken()));
-    const socket = new WebSocket(brokerSocketUrl(this.base, id, token, this.key));
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(brokerSocketUrl(this.base, id, token, this.key));
+    } catch (err) {
+      return Promise.reject(new KibitzError('ERR_SIGNALING', 'cannot open a WebSocket to the broker', { cause: err }));
+    }
+    this.held.add(id);
+    const release = () => this.held.delete(id);
     return new Promise((resolve, reject) => {
       let settled = false;
+      const timer = setTimeout(() => fail(new KibitzError('ERR_SIGNALING', 'the signaling broker did not answer')), this.openTimeoutMs);
       const fail = (err: KibitzError) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
+        release();
         socket.close();
         reject(err);
       };
@@ -54,7 +69,8 @@ export class PeerJsTransport implements SignalingTransport {
         if (!frame || settled) return;
         if (frame.type === 'OPEN') {
           settled = true;
-          resolve(new PeerJsEndpoint(id, socket));
+          clearTimeout(timer);
+          resolve(new PeerJsEndpoint(id, socket, release));
         } else if (frame.type === 'ID-TAKEN') {
           fail(new KibitzError('ERR_ID_TAKEN', `id ${id} is taken`));
         } else if (frame.type === 'ERROR' || frame.type === 'INVALID-KEY') {
@@ -81,7 +97,7 @@ class PeerJsEndpoint implements SignalingEndpoint {
   private closed = false;
   private readonly heartbeat: ReturnType<typeof setInterval>;
 
-  constructor(readonly id: string, private readonly socket: WebSocket) {
+  constructor(readonly id: string, private readonly socket: WebSocket, private readonly release: () => void) {
     this.heartbeat = setInterval(() => this.write({ type: 'HEARTBEAT' }), HEARTBEAT_MS);
     socket.onmessage = (event) => {
       const frame = parseFrame(event.data);
@@ -102,6 +118,7 @@ class PeerJsEndpoint implements SignalingEndpoint {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    this.release();
     this.socket.onclose = null;
     this.socket.close();
   }
@@ -114,6 +131,7 @@ class PeerJsEndpoint implements SignalingEndpoint {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    this.release();
     this.onclose?.();
   }
 }

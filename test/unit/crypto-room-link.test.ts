@@ -142,7 +142,7 @@ describe('createRoom', () => {
     const a = await createRoom();
     const b = await createRoom();
     expect(Object.keys(a).sort()).to.deep.equal(['guestLink', 'link', 'room']);
-    expect(a.room).to.match(/^[A-Za-z0-9_-]{22}$/);
+    expect(a.room).to.match(/^[0-9a-f]{32}$/);
     expect(a.room).to.not.equal(b.room);
     expect(a.link.startsWith(location.href.split('#')[0] + '#room=')).to.equal(true);
     expect(parseRoomLink(a.guestLink)).to.deep.equal({ room: a.room });
