@@ -25,24 +25,31 @@ function run<T>(db: IDBDatabase, mode: IDBTransactionMode, action: (store: IDBOb
   });
 }
 
+const generate = () => RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
+
 /**
- * The persistent certificate for this origin, created on first use. Resolves to null where
- * IndexedDB or certificate generation is unavailable (private modes); links then use a
- * fresh certificate each time.
+ * The persistent certificate for this origin, created on first use. Where IndexedDB is
+ * unavailable (some private modes) a certificate for this session only is used: every link
+ * still shares it, so host commands bind to one fingerprint. Null only if the browser
+ * cannot generate certificates at all.
  */
 export async function persistentCertificate(): Promise<RTCCertificate | null> {
   try {
-    const db = await openDb();
-    try {
-      const stored = await run<RTCCertificate | undefined>(db, 'readonly', (s) => s.get(KEY));
-      if (stored && stored.expires - Date.now() > RENEW_BEFORE_MS) return stored;
-      const fresh = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
-      await run(db, 'readwrite', (s) => s.put(fresh, KEY));
-      return fresh;
-    } finally {
-      db.close();
-    }
+    return await storedCertificate();
   } catch {
-    return null;
+    return generate().catch(() => null);
+  }
+}
+
+async function storedCertificate(): Promise<RTCCertificate> {
+  const db = await openDb();
+  try {
+    const stored = await run<RTCCertificate | undefined>(db, 'readonly', (s) => s.get(KEY));
+    if (stored && stored.expires - Date.now() > RENEW_BEFORE_MS) return stored;
+    const fresh = await generate();
+    await run(db, 'readwrite', (s) => s.put(fresh, KEY));
+    return fresh;
+  } finally {
+    db.close();
   }
 }

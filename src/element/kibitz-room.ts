@@ -5,6 +5,10 @@ import { Room, type Participant, type RoomStatus } from '../engine/room.js';
 import { rtcLinkFactory } from '../engine/rtc-link.js';
 import type { MediaSlot } from '../engine/link.js';
 import type { LeaveReason } from '../engine/protocol.js';
+import { Moderation, type HostTier } from '../engine/moderation.js';
+import { systemClock } from '../engine/clock.js';
+import { normalizeFingerprint } from '../crypto/command.js';
+import { decodeHostPublicKey, unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { styles } from './styles.js';
@@ -30,7 +34,9 @@ interface Tile {
  * @csspart video - The video inside a tile.
  * @csspart name - The name caption of a tile.
  * @csspart controls - The toolbar with the call buttons.
- * @csspart button - Every toolbar button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`).
+ * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button kick`, `button admit`, `button deny`).
+ * @csspart host-menu - The host's panel: lock, waiting room, and the waiting list (shown only to the verified host).
+ * @csspart notice - The full panel shown to a waiting, refused or kicked guest.
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
  * @cssprop [--kibitz-foreground=#f4f6f8] - Text colour.
@@ -51,6 +57,12 @@ interface Tile {
  * @fires {CustomEvent<{ id: string, from: string, to: string | null, name: string, type: string, size: number, data: Blob }>} kibitz-file - A file sent with sendFile() arrived whole.
  * @fires {CustomEvent<{ id: string, peer: string | null, direction: string, bytes: number, total: number }>} kibitz-progress - Progress of a transfer, `in` or `out`.
  * @fires {CustomEvent<{ participants: object[] }>} kibitz-participants - The roster or someone's media or fingerprint changed.
+ * @fires {CustomEvent<{ peer: object, self: boolean }>} kibitz-kick - The host removed a participant (`self`: it was you).
+ * @fires {CustomEvent<{ peer: { id: string, name: string } }>} kibitz-knock - Someone is waiting to be let in.
+ * @fires {CustomEvent<{ id: string | null }>} kibitz-host - The verified host changed.
+ * @fires {CustomEvent<{ locked: boolean }>} kibitz-lock - The room was locked or unlocked.
+ * @fires {CustomEvent<{ on: boolean }>} kibitz-lobby - The waiting room was turned on or off.
+ * @fires {CustomEvent<{ reason: string }>} kibitz-refused - The room did not let this peer in: `locked`, `denied`, `banned`.
  * @fires {CustomEvent<{ peer: string, state: string }>} kibitz-connection - A direct link is `reconnecting` or `connected` again.
  */
 export class KibitzRoomElement extends LitElement {
@@ -80,6 +92,15 @@ export class KibitzRoomElement extends LitElement {
   /** Render nothing; the page draws its own UI from events. Remote audio still plays. */
   @property({ type: Boolean, reflect: true }) headless = false;
 
+  /** The room's committed host public key (base64url P-256). Enables signed moderation. */
+  @property({ attribute: 'host-key' }) hostKey = '';
+
+  /** The host's private key sealed under the host passphrase (travels in the link: use a strong passphrase). */
+  @property({ attribute: 'host-seal' }) hostSeal = '';
+
+  /** Soft host tier: whoever joins under this name is host. Spoofable; ignored when `host-key` is set. */
+  @property({ attribute: 'host-name' }) hostName = '';
+
   @state() private status: RoomStatus = 'idle';
   @state() private roster: Participant[] = [];
   @state() private localStream: MediaStream | null = null;
@@ -89,7 +110,21 @@ export class KibitzRoomElement extends LitElement {
   @state() private reconnecting = new Set<string>();
   @state() private lastError: string | null = null;
 
+  /**
+   * The DTLS certificate for every link (JS property only). By default one certificate per
+   * browser profile is kept in IndexedDB, so a host's ban follows this browser across
+   * reloads and tabs; set your own to separate identities on one page.
+   */
+  @property({ attribute: false }) certificate: RTCCertificate | null = null;
+
+  @state() private hostIdState: string | null = null;
+  @state() private lockedState = false;
+  @state() private lobbyState = false;
+  @state() private knockList: { id: string; name: string }[] = [];
+
   private engine: Room | null = null;
+  private moderation: Moderation | null = null;
+  private hostSecret: Uint8Array | null = null;
   private readonly remote = new Map<string, { camera: MediaStream; screen: MediaStream }>();
   private screenStream: MediaStream | null = null;
   private joining: Promise<void> | null = null;
@@ -113,6 +148,81 @@ export class KibitzRoomElement extends LitElement {
   /** Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, … }`. */
   get participants(): Participant[] {
     return this.roster.map((p) => ({ ...p }));
+  }
+
+  /** The verified host's id, or null (open room, or the host is not here). */
+  get hostId(): string | null {
+    return this.hostIdState;
+  }
+
+  /** Whether this peer is the verified host. */
+  get isHost(): boolean {
+    return this.hostIdState !== null && this.hostIdState === this.selfId;
+  }
+
+  /** Whether the host locked the room (new joiners are refused). */
+  get locked(): boolean {
+    return this.lockedState;
+  }
+
+  /** Whether the waiting room is on (joiners wait for the host). */
+  get lobby(): boolean {
+    return this.lobbyState;
+  }
+
+  /** Peers waiting to be let in: `{ id, name }`. */
+  get knocks(): { id: string; name: string }[] {
+    return this.knockList.map((k) => ({ ...k }));
+  }
+
+  /**
+   * Become host: unseal the room's host key with the passphrase and prove it to every peer.
+   * Rejects with ERR_BAD_PASSPHRASE, ERR_NO_HOST (open room) or ERR_BAD_SEAL.
+   */
+  async claimHost(passphrase: string): Promise<void> {
+    try {
+      if (this.moderation) return await this.moderation.claimHost(passphrase);
+      if (this.hostTier() !== 'key') throw new KibitzError('ERR_NO_HOST', 'this room has no host key to claim');
+      if (!this.hostSeal) throw new KibitzError('ERR_BAD_SEAL', 'this link carries no sealed host key');
+      this.hostSecret = await unsealHostKey(this.hostSeal, passphrase, this.hostKey);
+    } catch (err) {
+      throw this.report(toKibitzError(err, 'ERR_BAD_PASSPHRASE'));
+    }
+  }
+
+  /** Host only: remove a participant; it cannot come back (not by reloading, nor from a new tab). */
+  kick(id: string): Promise<void> {
+    return this.moderate('kick', id);
+  }
+
+  /** Host only: let a waiting peer in. */
+  admit(id: string): Promise<void> {
+    return this.moderate('admit', id);
+  }
+
+  /** Host only: turn a waiting peer away. */
+  deny(id: string): Promise<void> {
+    return this.moderate('deny', id);
+  }
+
+  /** Host only: refuse every new joiner. */
+  lock(): Promise<void> {
+    return this.moderate('lock');
+  }
+
+  /** Host only: accept new joiners again. */
+  unlock(): Promise<void> {
+    return this.moderate('unlock');
+  }
+
+  /** Host only: turn the waiting room on or off. */
+  setLobby(on: boolean): Promise<void> {
+    return this.moderate(on ? 'lobby-on' : 'lobby-off');
+  }
+
+  /** Host only: unlock, turn the waiting room off and lift every ban. */
+  resetRoom(): Promise<void> {
+    return this.moderate('reset');
   }
 
   /** Join the room. Resolves once this peer is in the roster; rejects with a KibitzError. */
@@ -243,8 +353,12 @@ export class KibitzRoomElement extends LitElement {
       const room = parseRoom(this.room);
       const name = parseName(this.name);
       this.setStatus('connecting');
-      const [certificate, stream] = await Promise.all([persistentCertificate(), this.openLocalMedia(wish)]);
+      this.hostTier(); // host-key and host-seal are checked before any device or network work
+      const [certificate, stream] = await Promise.all([this.certificate ?? persistentCertificate(), this.openLocalMedia(wish)]);
+      const localFingerprint = certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null;
+      let moderation: Moderation | null = null;
       engine = new Room({
+        helloProof: () => moderation?.helloProof() ?? undefined,
         room,
         name,
         transport,
@@ -256,6 +370,9 @@ export class KibitzRoomElement extends LitElement {
         tracks: { audio: stream?.getAudioTracks()[0] ?? null, video: stream?.getVideoTracks()[0] ?? null },
         media: wish.audio || wish.video,
       });
+      moderation = new Moderation(engine, { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName }, systemClock, localFingerprint);
+      if (this.hostSecret) moderation.adoptKey(this.hostSecret);
+      this.attachModeration(moderation);
     } catch (err) {
       const error = this.report(toKibitzError(err, 'ERR_BAD_ATTRIBUTE'));
       this.setStatus('failed');
@@ -287,6 +404,10 @@ export class KibitzRoomElement extends LitElement {
     engine.on('progress', (detail) => mine() && this.fire('kibitz-progress', detail));
     engine.on('coordinator', ({ id }) => mine() && this.fire('kibitz-coordinator', { id }));
     engine.on('error', ({ code, message }) => mine() && this.report(new KibitzError(code, message)));
+    engine.on('refused', ({ reason }) => mine() && this.fire('kibitz-refused', { reason }));
+    engine.on('roomstate', ({ state }) => {
+      if (mine()) this.knockList = state.knocks;
+    });
     engine.on('participants', ({ participants }) => {
       if (!mine()) return;
       this.roster = participants;
@@ -301,6 +422,55 @@ export class KibitzRoomElement extends LitElement {
       this.reconnecting = next;
       this.fire('kibitz-connection', { peer: peerId, state });
     });
+  }
+
+  private attachModeration(moderation: Moderation): void {
+    this.moderation?.detach();
+    this.moderation = moderation;
+    const mine = () => this.moderation === moderation;
+    this.hostIdState = null;
+    moderation.on('host', ({ id }) => {
+      if (!mine()) return;
+      this.hostIdState = id;
+      this.fire('kibitz-host', { id });
+    });
+    moderation.on('kick', (detail) => mine() && this.fire('kibitz-kick', detail));
+    moderation.on('knock', ({ peer }) => mine() && this.fire('kibitz-knock', { peer }));
+    moderation.on('lock', ({ locked }) => {
+      if (!mine()) return;
+      this.lockedState = locked;
+      this.fire('kibitz-lock', { locked });
+    });
+    moderation.on('lobby', ({ on }) => {
+      if (!mine()) return;
+      this.lobbyState = on;
+      this.fire('kibitz-lobby', { on });
+    });
+  }
+
+  private hostTier(): HostTier {
+    if (this.hostKey) {
+      try {
+        decodeHostPublicKey(this.hostKey);
+      } catch (err) {
+        throw new KibitzError('ERR_BAD_ATTRIBUTE', `host-key: ${(err as Error).message}`, { cause: err });
+      }
+      return 'key';
+    }
+    if (this.hostSeal) throw new KibitzError('ERR_BAD_ATTRIBUTE', 'host-seal: needs the matching host-key');
+    return this.hostName.trim() ? 'name' : 'none';
+  }
+
+  private async moderate(op: Parameters<Moderation['command']>[0], target = ''): Promise<void> {
+    try {
+      if (!this.moderation) {
+        if (this.hostTier() === 'none') throw new KibitzError('ERR_NO_HOST', 'this is an open room: it has no host');
+        throw new KibitzError('ERR_NOT_HOST', 'only the verified host can do that');
+      }
+      this.moderation.command(op, target);
+    } catch (err) {
+      throw this.report(toKibitzError(err, 'ERR_NOT_HOST'));
+    }
   }
 
   private addRemoteTrack(peerId: string, slot: MediaSlot, track: MediaStreamTrack): void {
@@ -429,6 +599,32 @@ export class KibitzRoomElement extends LitElement {
     }
   }
 
+  private renderHostMenu() {
+    return html`
+      <section part="host-menu" class="host-menu" aria-label="Host controls">
+        <button part="button lock" aria-pressed=${String(this.lockedState)}
+          @click=${() => void (this.lockedState ? this.unlock() : this.lock()).catch(() => undefined)}>
+          ${this.lockedState ? 'Unlock room' : 'Lock room'}
+        </button>
+        <button part="button lobby" aria-pressed=${String(this.lobbyState)}
+          @click=${() => void this.setLobby(!this.lobbyState).catch(() => undefined)}>
+          ${this.lobbyState ? 'Waiting room off' : 'Waiting room on'}
+        </button>
+        ${this.knockList.length
+          ? html`<ul class="knocks" aria-label="Waiting to join">
+              ${this.knockList.map(
+                (k) => html`<li>
+                  <span>${k.name || 'Guest'}</span>
+                  <button part="button admit" @click=${() => void this.admit(k.id).catch(() => undefined)} aria-label=${`Let ${k.name || 'guest'} in`}>Admit</button>
+                  <button part="button deny" @click=${() => void this.deny(k.id).catch(() => undefined)} aria-label=${`Turn ${k.name || 'guest'} away`}>Deny</button>
+                </li>`,
+              )}
+            </ul>`
+          : html`<span class="quiet">Nobody is waiting.</span>`}
+      </section>
+    `;
+  }
+
   override render() {
     const audioOnly = this.roster.filter((p) => !p.self);
     if (this.headless) {
@@ -436,10 +632,13 @@ export class KibitzRoomElement extends LitElement {
     }
     const inCall = this.status === 'joined';
     const busy = this.status === 'connecting' || this.status === 'waiting';
+    const blocked = this.status === 'waiting' || this.status === 'refused' || this.status === 'kicked';
     return html`
       <div part="base" class="base ${this.status}">
         <div part="status" class="status" role="status" aria-live="polite">${this.statusText()}</div>
-        <div part="grid" class="grid" role="list" aria-label="Participants">
+        ${blocked ? html`<div part="notice" class="notice" role="alert">${this.statusText()}</div>` : nothing}
+        ${this.isHost && inCall ? this.renderHostMenu() : nothing}
+        <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
           ${this.tiles().map(
             (tile) => html`
               <figure part="tile${tile.peer.self ? ' self' : ''}${tile.screen ? ' screen' : ''}" class="tile" role="listitem" data-peer=${tile.peer.id}>
@@ -450,7 +649,12 @@ export class KibitzRoomElement extends LitElement {
                 <figcaption part="name" class="name">
                   ${tile.peer.name || 'Guest'}${tile.peer.self ? ' (you)' : ''}${tile.screen ? ' — screen' : ''}
                   ${!tile.screen && !tile.peer.audio ? html`<span class="muted" aria-label="microphone off">· muted</span>` : nothing}
+                  ${tile.peer.host ? html`<span class="badge">· host</span>` : nothing}
                 </figcaption>
+                ${this.isHost && !tile.peer.self && !tile.screen
+                  ? html`<button part="button kick" class="kick" aria-label=${`Remove ${tile.peer.name || 'guest'} from the call`}
+                      @click=${() => void this.kick(tile.peer.id).catch(() => undefined)}>Remove</button>`
+                  : nothing}
               </figure>`,
           )}
         </div>

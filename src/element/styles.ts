@@ -61,6 +61,47 @@ export const styles = css`
   .muted {
     color: var(--kibitz-danger, #d64545);
   }
+  .notice {
+    padding: 2em 1em;
+    text-align: center;
+    font-size: 1.2em;
+  }
+  .host-menu {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: var(--kibitz-gap, 8px);
+    padding: var(--kibitz-gap, 8px);
+    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
+    border-radius: var(--kibitz-radius, 10px);
+  }
+  .knocks {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--kibitz-gap, 8px);
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .knocks li {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  .quiet {
+    opacity: 0.7;
+  }
+  .badge {
+    opacity: 0.85;
+  }
+  .kick {
+    position: absolute;
+    top: 6px;
+    right: 6px;
+    padding: 0.25em 0.6em;
+    font-size: 0.8em;
+    background: var(--kibitz-danger, #d64545);
+  }
   .controls {
     display: flex;
     flex-wrap: wrap;

@@ -50,7 +50,7 @@ export type SignalData =
   | { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null };
 
 export type ControlFrame =
-  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; fp?: string }
+  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; fp?: string; proof?: unknown }
   | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RoomState }
   | { t: 'wait' }
   | { t: 'refused'; reason: string }

@@ -8,7 +8,7 @@ import type { SignalingEndpoint, SignalingTransport, SignalMessage, SignalType }
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { Inbound, newTransferId, sendTransfer, type IncomingFile, type Payload, type TransferOptions } from './transfer.js';
-import type { Link, LinkFactory, LocalTracks, MediaSlot } from './link.js';
+import { MEDIA_SLOTS, type Link, type LinkFactory, type LocalTracks, type MediaSlot } from './link.js';
 import {
   MAX_CONTENT_FRAME,
   MAX_ROSTER,
@@ -59,6 +59,8 @@ export interface RoomEvents {
   progress: { id: string; peer: string | null; direction: 'in' | 'out'; bytes: number; total: number };
   /** A control frame of the host layer; the moderation module answers it. */
   host: { from: string; via: string; cmd: unknown };
+  /** The replicated room state changed (lock, lobby, bans, knocks). */
+  roomstate: { state: RoomState };
 }
 
 export interface RoomTiming {
@@ -92,11 +94,13 @@ export interface RoomOptions {
   tracks?: LocalTracks;
   /** Whether this peer wants media transceivers on its links. */
   media?: boolean;
+  /** Extra proof sent with this peer's hello (a signed host claim); checked by the coordinator's gate. */
+  helloProof?: () => unknown;
 }
 
 /** A gate decides on a hello before the joiner is rostered. */
 export type GateDecision = { admit: true } | { admit: false; wait: true } | { admit: false; wait: false; reason: string };
-export type Gate = (hello: { id: string; name: string; fingerprint: string | null }) => GateDecision;
+export type Gate = (hello: { id: string; name: string; fingerprint: string | null; proof: unknown }) => GateDecision;
 
 interface Member {
   entry: RosterEntry;
@@ -128,6 +132,8 @@ export class Room extends Emitter<RoomEvents> {
   readonly dropped = { malformed: 0, unauthorised: 0 };
   /** Extra admission checks (the host layer installs one). */
   gate: Gate | null = null;
+  /** The verified host, as the host layer established it (never taken from the coordinator's word). */
+  hostId: string | null = null;
   state: RoomState = { nextOrder: 0, locked: false, lobby: false, hostId: null, bans: [], knocks: [] };
 
   private readonly transport: SignalingTransport;
@@ -157,6 +163,7 @@ export class Room extends Emitter<RoomEvents> {
   private rebroadcasts = 0;
   private claiming = false;
   private readonly inbound = new Inbound();
+  private readonly helloProof: (() => unknown) | undefined;
 
   constructor(options: RoomOptions) {
     super();
@@ -171,6 +178,7 @@ export class Room extends Emitter<RoomEvents> {
     this.tracks = { ...options.tracks };
     this.wantsMedia = options.media ?? Boolean(this.tracks.audio || this.tracks.video);
     this.media = { audio: Boolean(this.tracks.audio), video: Boolean(this.tracks.video), screen: false };
+    this.helloProof = options.helloProof;
   }
 
   // ---- public surface ---------------------------------------------------------------------
@@ -341,6 +349,7 @@ export class Room extends Emitter<RoomEvents> {
   updateState(change: Partial<RoomState>): void {
     this.state = { ...this.state, ...change };
     if (this.isCoordinator) this.broadcastRoster([]);
+    this.emit('roomstate', { state: this.state });
   }
 
   /** Freeze detection for the page: call when the page resumes after being suspended. */
@@ -493,8 +502,12 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private sendHello(link: Link): void {
+    const proof = this.helloProof?.();
     link.sendControl(
-      encodeControl({ t: 'hello', v: PROTOCOL_VERSION, id: this.selfId, name: this.name, kind: this.kind, media: this.media }),
+      encodeControl({
+        t: 'hello', v: PROTOCOL_VERSION, id: this.selfId, name: this.name, kind: this.kind, media: this.media,
+        ...(proof !== undefined && proof !== null && { proof }),
+      }),
     );
   }
 
@@ -615,7 +628,8 @@ export class Room extends Emitter<RoomEvents> {
         remoteId: id,
         dialer: false,
         polite: false,
-        tracks: this.tracks,
+        // A guest sees and hears nothing until admitted.
+        tracks: {},
         media: this.wantsMedia,
         handlers: {
           signal: (data) => void this.sealTo(id, data),
@@ -670,7 +684,7 @@ export class Room extends Emitter<RoomEvents> {
       const bannedFp = fingerprint !== null && this.state.bans.includes(fingerprint);
       if (this.state.bans.includes(guest.id) || bannedFp) return this.refuseGuest(guest.id, 'banned');
       const decision: GateDecision = this.gate
-        ? this.gate({ id: guest.id, name: frame.name, fingerprint })
+        ? this.gate({ id: guest.id, name: frame.name, fingerprint, proof: frame.proof })
         : this.state.locked
           ? { admit: false, wait: false, reason: 'locked' }
           : { admit: true };
@@ -700,6 +714,7 @@ export class Room extends Emitter<RoomEvents> {
       screen: hello.media.screen,
     };
     this.addMember(entry, guest.link);
+    for (const slot of MEDIA_SLOTS) if (this.tracks[slot]) void guest.link.setTrack(slot, this.tracks[slot] ?? null);
     this.broadcastRoster([]);
     this.emit('join', { peer: this.describe(this.members.get(entry.id)!) });
     this.emitParticipants();
@@ -782,7 +797,10 @@ export class Room extends Emitter<RoomEvents> {
     }
     this.pendingClaim = null;
     this.epoch = frame.epoch;
-    this.state = frame.state;
+    // Bans only grow from the coordinator's word: a coordinator cannot lift a ban it did not see lifted.
+    const bans = [...new Set([...this.state.bans, ...frame.state.bans])];
+    this.state = { ...frame.state, bans };
+    this.emit('roomstate', { state: this.state });
     const previous = this.members;
     const gone = new Map(frame.gone.map((d) => [d.id, d.reason]));
     const next = new Map<string, Member>();
@@ -1211,7 +1229,7 @@ export class Room extends Emitter<RoomEvents> {
       kind: entry.kind,
       self: entry.id === this.selfId,
       coordinator: entry.id === this.coordinatorId,
-      host: entry.id === this.state.hostId,
+      host: entry.id === this.hostId,
       audio: entry.audio,
       video: entry.video,
       screen: entry.screen,

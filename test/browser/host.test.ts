@@ -1,0 +1,189 @@
+// The host layer against the real broker: a verified host moderates; forged, replayed,
+// cross-room, stale, future-dated and wrongly bound commands are rejected by the
+// coordinator and by every other peer; a coordinator that is not host cannot moderate.
+import { expect } from '@open-wc/testing';
+import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
+import { generateHostKey, unsealHostKey } from '../../src/crypto/host-key.js';
+import { createRoom } from '../../src/crypto/room-link.js';
+import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
+import type { Moderation } from '../../src/engine/moderation.js';
+import type { Room } from '../../src/engine/room.js';
+import { brokerUrl, cleanup, collect, makeRoom, until } from './helpers.js';
+
+const PASS = 'correct horse battery staple';
+const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
+const moderation = (el: KibitzRoomElement) => (el as unknown as { moderation: Moderation }).moderation;
+const rejected = (el: KibitzRoomElement, reason: string) => moderation(el).rejected[reason] ?? 0;
+const newCert = () => RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
+
+async function fingerprintOf(cert: RTCCertificate): Promise<string> {
+  return cert.getFingerprints()[0].value!.toLowerCase();
+}
+
+interface Fixture {
+  room: string;
+  hostKey: string;
+  secretKey: Uint8Array;
+  coord: KibitzRoomElement;
+  host: KibitzRoomElement;
+  peer: KibitzRoomElement;
+  hostFp: string;
+  coordFp: string;
+}
+
+async function threeWithHost(): Promise<Fixture> {
+  const signaling = await brokerUrl();
+  const made = await createRoom({ hostPassphrase: PASS, base: 'https://example.test/' });
+  const attrs = { room: made.room, signaling, 'host-key': made.hostKey!, 'host-seal': made.hostSeal! };
+  const certs = await Promise.all([newCert(), newCert(), newCert()]);
+  const [coord, host, peer] = ['Coordinator', 'Host', 'Peer'].map((name, i) => {
+    const el = makeRoom({ ...attrs, name });
+    el.certificate = certs[i];
+    return el;
+  });
+  await coord.join();
+  await host.join();
+  await peer.join();
+  for (const el of [coord, host, peer]) await until(() => el.participants.length === 3, 'three joined');
+  await until(() => [coord, host, peer].every((el) => el.participants.every((p) => p.self || p.fingerprint)), 'live fingerprints');
+  await host.claimHost(PASS);
+  for (const el of [coord, host, peer]) await until(() => el.hostId === host.selfId, `${el.name} verifies the host`);
+  const secretKey = await unsealHostKey(made.hostSeal!, PASS, made.hostKey);
+  return { room: made.room, hostKey: made.hostKey!, secretKey, coord, host, peer, hostFp: await fingerprintOf(certs[1]), coordFp: await fingerprintOf(certs[0]) };
+}
+
+/** A tampered coordinator relays a frame to everyone, claiming it comes from `from`. */
+function relayAsCoordinator(f: Fixture, from: string, cmd: unknown): void {
+  (engine(f.coord) as unknown as { fanOut(frame: unknown, except: string): void }).fanOut({ t: 'host', from, cmd }, f.coord.selfId!);
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 400));
+
+describe('host moderation through the real broker', () => {
+  afterEach(cleanup);
+
+  it('only the verified host moderates: the coordinator and other peers get ERR_NOT_HOST and nothing changes', async () => {
+    const f = await threeWithHost();
+    for (const el of [f.coord, f.peer]) {
+      let code = '';
+      await el.lock().catch((e) => (code = e.code));
+      expect(code).to.equal('ERR_NOT_HOST');
+      await el.kick(f.host.selfId!).catch((e) => (code = e.code));
+      expect(code).to.equal('ERR_NOT_HOST');
+    }
+    await settle();
+    for (const el of [f.coord, f.host, f.peer]) expect(el.locked).to.equal(false);
+    expect(f.peer.participants.length).to.equal(3);
+
+    await f.host.lock();
+    for (const el of [f.coord, f.host, f.peer]) await until(() => el.locked, `${el.name} sees the lock`);
+    await f.host.unlock();
+    for (const el of [f.coord, f.host, f.peer]) await until(() => !el.locked, `${el.name} sees the unlock`);
+  });
+
+  it('a wrong passphrase is refused with ERR_BAD_PASSPHRASE and grants nothing', async () => {
+    const f = await threeWithHost();
+    let code = '';
+    await f.peer.claimHost('not the passphrase').catch((e) => (code = e.code));
+    expect(code).to.equal('ERR_BAD_PASSPHRASE');
+    expect(f.peer.isHost).to.equal(false);
+    await settle();
+    expect(f.coord.hostId).to.equal(f.host.selfId);
+  });
+
+  it('rejects forged, replayed, cross-room, stale, future-dated and wrongly bound commands at every peer', async () => {
+    const f = await threeWithHost();
+    const seen: unknown[] = [];
+    engine(f.peer).on('host', ({ cmd }) => seen.push(cmd));
+    await f.host.lock();
+    await until(() => f.peer.locked && seen.length > 0, 'a genuine lock');
+    const genuineLock = seen.find((c) => (c as { op: string }).op === 'lock');
+    await f.host.unlock();
+    await until(() => !f.peer.locked && !f.coord.locked, 'unlocked');
+
+    const now = Date.now();
+    const sign = (fields: Partial<Parameters<typeof createHostCommand>[0]>, key = f.secretKey) =>
+      signHostCommand(createHostCommand({ room: f.room, op: 'lock', target: '', fp: f.hostFp, now, ...fields }), key);
+    const attacks: [string, unknown][] = [
+      ['signature', sign({}, generateHostKey().secretKey)],
+      ['replay', genuineLock],
+      ['room', sign({ room: `${f.room} elsewhere` })],
+      ['stale', sign({ now: now - 121_000 })],
+      ['future', sign({ now: now + 61_000 })],
+      ['binding', sign({ fp: f.coordFp })],
+    ];
+
+    // 1. A tampered coordinator relays each attack as if the host had sent it.
+    for (const [reason, cmd] of attacks) {
+      const before = { host: rejected(f.host, reason), peer: rejected(f.peer, reason) };
+      relayAsCoordinator(f, f.host.selfId!, cmd);
+      await until(() => rejected(f.peer, reason) > before.peer, `peer rejects ${reason}`);
+      expect(f.peer.locked, `peer after ${reason}`).to.equal(false);
+    }
+
+    // 2. Each attack arrives over the host's own link (binding intact), so the coordinator and
+    // the other peer must reject it for exactly the flawed property.
+    for (const [reason, cmd] of attacks) {
+      const before = { coord: rejected(f.coord, reason), peer: rejected(f.peer, reason) };
+      engine(f.host).broadcastHostFrame(cmd);
+      await until(() => rejected(f.coord, reason) > before.coord, `coordinator rejects ${reason}`);
+      await until(() => rejected(f.peer, reason) > before.peer, `peer rejects relayed ${reason}`);
+      expect(f.coord.locked, `coordinator after ${reason}`).to.equal(false);
+    }
+
+    // 3. A participant that captured a genuine command replays it to the coordinator.
+    const total = (el: KibitzRoomElement) => Object.values(moderation(el).rejected).reduce((a, b) => a + b, 0);
+    const coordBefore = total(f.coord);
+    engine(f.peer).broadcastHostFrame(genuineLock);
+    await until(() => total(f.coord) > coordBefore, 'coordinator rejects a replay from a participant');
+
+    // 4. A genuine signature bound to the host's certificate, but relayed as coming from the
+    // coordinator: the binding is checked against the link to the claimed signer.
+    const redirected = sign({});
+    const before = rejected(f.peer, 'binding');
+    relayAsCoordinator(f, f.coord.selfId!, redirected);
+    await until(() => rejected(f.peer, 'binding') > before, 'redirected command rejected');
+    await settle();
+    for (const el of [f.coord, f.host, f.peer]) expect(el.locked).to.equal(false);
+    expect(f.peer.participants.length).to.equal(3);
+  });
+
+  it('an open room has no host: moderation rejects with ERR_NO_HOST and injected commands are dropped', async () => {
+    const signaling = await brokerUrl();
+    const room = `open ${Math.random()}`;
+    const a = makeRoom({ room, name: 'A', signaling });
+    const b = makeRoom({ room, name: 'B', signaling });
+    a.certificate = await newCert();
+    b.certificate = await newCert();
+    await a.join();
+    await b.join();
+    await until(() => b.participants.length === 2, 'two joined');
+    let code = '';
+    await a.lock().catch((e) => (code = e.code));
+    expect(code).to.equal('ERR_NO_HOST');
+    await a.claimHost('anything').catch((e) => (code = e.code));
+    expect(code).to.equal('ERR_NO_HOST');
+    const key = generateHostKey();
+    const cmd = signHostCommand(createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }), key.secretKey);
+    engine(b).broadcastHostFrame(cmd);
+    await until(() => rejected(a, 'no-host') > 0, 'the coordinator drops it');
+    expect(a.locked).to.equal(false);
+  });
+
+  it('the soft host-name tier makes whoever joins under that name host', async () => {
+    const signaling = await brokerUrl();
+    const room = `named ${Math.random()}`;
+    const a = makeRoom({ room, name: 'Guest', signaling, 'host-name': 'Alice' });
+    const b = makeRoom({ room, name: 'alice', signaling, 'host-name': 'Alice' });
+    await a.join();
+    await b.join();
+    await until(() => a.hostId === b.selfId && b.isHost, 'alice is host');
+    const locks = collect(a, 'kibitz-lock');
+    await b.lock();
+    await until(() => a.locked, 'the named host locks');
+    expect(locks).to.deep.equal([{ locked: true }]);
+    let code = '';
+    await a.unlock().catch((e) => (code = e.code));
+    expect(code).to.equal('ERR_NOT_HOST');
+  });
+});
