@@ -10,6 +10,13 @@ export const MAX_CONTENT_FRAME = 256 * 1024;
 export const MAX_NAME_LENGTH = 64;
 export const MAX_ID_LENGTH = 64;
 export const MAX_ROSTER = 64;
+/**
+ * Deepest nesting of arrays and objects an inbound frame may carry. JSON.parse copes with far
+ * deeper text, but re-encoding such a value (relaying a host command, a page logging a
+ * message) overflows the stack: a 64 KiB frame can nest 32,000 levels.
+ */
+export const MAX_CONTROL_DEPTH = 32;
+export const MAX_CONTENT_DEPTH = 64;
 
 export type PeerKind = 'person' | 'agent';
 export type LeaveReason = 'left' | 'timeout' | 'kicked';
@@ -125,7 +132,7 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
  * oversized or unknown; never throws.
  */
 export function decodeControl(raw: unknown): ControlFrame | null {
-  if (typeof raw !== 'string' || raw.length > MAX_CONTROL_FRAME) return null;
+  if (typeof raw !== 'string' || raw.length > MAX_CONTROL_FRAME || !nestsWithin(raw, MAX_CONTROL_DEPTH)) return null;
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -134,6 +141,23 @@ export function decodeControl(raw: unknown): ControlFrame | null {
   }
   if (!isObject(value) || typeof value.t !== 'string' || !Object.hasOwn(validators, value.t)) return null;
   return validators[value.t as ControlType](value) ? (value as unknown as ControlFrame) : null;
+}
+
+/** Whether JSON text nests arrays and objects at most `max` deep (a linear scan, strings skipped). */
+export function nestsWithin(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
 }
 
 export function encodeControl(frame: ControlFrame): string {
@@ -190,7 +214,7 @@ export function transferChunkHeader(id: string): Uint8Array {
 
 export function decodeContent(raw: unknown): ContentFrame | null {
   if (typeof raw === 'string') {
-    if (raw.length > MAX_CONTENT_FRAME) return null;
+    if (raw.length > MAX_CONTENT_FRAME || !nestsWithin(raw, MAX_CONTENT_DEPTH)) return null;
     let value: unknown;
     try {
       value = JSON.parse(raw);

@@ -10,6 +10,7 @@ import { Emitter } from './emitter.js';
 import { Inbound, newTransferId, sendTransfer, type IncomingFile, type Payload, type TransferOptions } from './transfer.js';
 import { MEDIA_SLOTS, type Link, type LinkFactory, type LocalTracks, type MediaSlot } from './link.js';
 import {
+  MAX_CONTENT_DEPTH,
   MAX_CONTENT_FRAME,
   MAX_ROSTER,
   PROTOCOL_VERSION,
@@ -18,6 +19,7 @@ import {
   encodeContentBinary,
   encodeContentJson,
   encodeControl,
+  nestsWithin,
   type ControlFrame,
   type Departure,
   type LeaveReason,
@@ -78,6 +80,18 @@ export interface RoomTiming {
 
 export const DEFAULT_TIMING: RoomTiming = { pingMs: 500, reapMs: 3000, answerMs: 1500, linkOpenMs: 12_000, joinMs: 30_000 };
 
+/**
+ * Control-frame budget per link: a token bucket of `burst` tokens refilled at `perSecond`, a
+ * frame costing one token per started KiB. Legitimate control traffic (presence, rosters, the
+ * relayed handshakes of a full 64-peer room) stays well inside it. Frames over budget are
+ * dropped unparsed and counted in `dropped.flooded`. A peer that keeps flooding, `expelAfter`
+ * frames over budget faster than the bucket refills, is cut off: the coordinator expels it
+ * from the room for everyone (reason `kicked`); a participant closes that pair link and does
+ * not redial it (the peer stays in the roster the coordinator keeps). The link to the
+ * coordinator is never limited: it relays everyone's handshakes and limits what it relays.
+ */
+export const FLOOD_BUDGET = { burst: 2000, perSecond: 500, expelAfter: 1000 };
+
 /** Coordinator slots at the broker: a coordinator that finds slot 0 held by a frozen predecessor takes the next. */
 export const SLOT_COUNT = 4;
 
@@ -129,7 +143,7 @@ export class Room extends Emitter<RoomEvents> {
   status: RoomStatus = 'idle';
   coordinatorId: string | null = null;
   /** Frames dropped by validation, by reason; rogue or broken peers show up here. */
-  readonly dropped = { malformed: 0, unauthorised: 0 };
+  readonly dropped = { malformed: 0, unauthorised: 0, flooded: 0 };
   /** Extra admission checks (the host layer installs one). */
   gate: Gate | null = null;
   /** The verified host, as the host layer established it (never taken from the coordinator's word). */
@@ -163,6 +177,10 @@ export class Room extends Emitter<RoomEvents> {
   private rebroadcasts = 0;
   private claiming = false;
   private readonly inbound = new Inbound();
+  /** Per-link flood budgets (see FLOOD_BUDGET). */
+  private readonly budgets = new WeakMap<Link, { tokens: number; at: number; over: number }>();
+  /** Peers whose pair link this participant cut for flooding: not redialled while rostered. */
+  private readonly cutOff = new Set<string>();
   private readonly helloProof: (() => unknown) | undefined;
 
   constructor(options: RoomOptions) {
@@ -774,8 +792,14 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (!fromDial && sender !== this.coordinatorId) {
-      // Only the coordinator we follow, or the successor our own election picked, may speak for the room.
-      if (frame.epoch <= this.epoch || this.expectedSuccessor() !== sender) {
+      // Only the coordinator we follow, or the successor our own election picked, may speak for
+      // the room; the successor only once the coordinator has gone quiet here too (a live
+      // coordinator pings every pingMs), so the next in line cannot take a healthy room.
+      // A coordinator never hands the room over on another's word: if it was frozen, its own
+      // stalled timers make it rejoin.
+      const coordinatorAlive = this.isCoordinator || (this.coordinatorId !== null && this.members.has(this.coordinatorId) &&
+        this.clock.now() - this.coordinatorSeen < this.timing.reapMs / 2);
+      if (frame.epoch <= this.epoch || this.expectedSuccessor() !== sender || coordinatorAlive) {
         if (frame.epoch > this.epoch) this.pendingClaim = frame;
         this.dropped.unauthorised++;
         return;
@@ -836,7 +860,7 @@ export class Room extends Emitter<RoomEvents> {
     const self = this.members.get(this.selfId);
     if (!self) return;
     for (const member of this.members.values()) {
-      if (member.entry.id === this.selfId || member.link) continue;
+      if (member.entry.id === this.selfId || member.link || this.cutOff.has(member.entry.id)) continue;
       if (member.entry.order < self.entry.order) member.link = this.createMeshLink(member.entry.id, true);
     }
   }
@@ -907,7 +931,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!member.link) {
       const self = this.members.get(this.selfId)!;
       const isOffer = 'description' in frame.data && frame.data.description.type === 'offer';
-      if (!isOffer || member.entry.order < self.entry.order) return;
+      if (!isOffer || member.entry.order < self.entry.order || this.cutOff.has(peerId)) return;
       member.link = this.createMeshLink(peerId, false);
     }
     void member.link.handleSignal(frame.data);
@@ -916,6 +940,7 @@ export class Room extends Emitter<RoomEvents> {
   // ---- inbound frames ---------------------------------------------------------------------
 
   private onControl(link: Link, raw: unknown): void {
+    if (!this.withinBudget(link, raw)) return;
     const frame = decodeControl(raw);
     if (!frame) {
       this.dropped.malformed++;
@@ -973,6 +998,45 @@ export class Room extends Emitter<RoomEvents> {
         this.emit('host', { from: frame.from ?? link.remoteId, via: link.remoteId, cmd: frame.cmd });
         return;
     }
+  }
+
+  /** Charge one inbound control frame to its link's budget; false when it must be dropped. */
+  private withinBudget(link: Link, raw: unknown): boolean {
+    if (link === this.dial?.link) return true;
+    if (!this.isCoordinator && link.remoteId === this.coordinatorId && this.members.get(link.remoteId)?.link === link) return true;
+    const now = this.clock.now();
+    let budget = this.budgets.get(link);
+    if (!budget) this.budgets.set(link, (budget = { tokens: FLOOD_BUDGET.burst, at: now, over: 0 }));
+    const refill = ((now - budget.at) / 1000) * FLOOD_BUDGET.perSecond;
+    budget.at = now;
+    budget.tokens = Math.min(FLOOD_BUDGET.burst, budget.tokens + refill);
+    budget.over = Math.max(0, budget.over - refill);
+    const size = typeof raw === 'string' ? raw.length : raw instanceof ArrayBuffer ? raw.byteLength : 0;
+    const cost = 1 + Math.floor(size / 1024);
+    if (budget.tokens >= cost) {
+      budget.tokens -= cost;
+      return true;
+    }
+    this.dropped.flooded++;
+    if (++budget.over >= FLOOD_BUDGET.expelAfter) {
+      budget.over = 0;
+      this.cutOffFlooder(link);
+    }
+    return false;
+  }
+
+  private cutOffFlooder(link: Link): void {
+    const guest = [...this.guests.values()].find((g) => g.link === link);
+    if (guest) return this.dropGuest(guest, 'kicked');
+    const member = this.members.get(link.remoteId);
+    if (!member || member.link !== link) {
+      link.close();
+      return;
+    }
+    if (this.isCoordinator) return this.expel(member.entry.id, 'kicked');
+    this.cutOff.add(member.entry.id);
+    member.link = null;
+    link.close();
   }
 
   private onContent(link: Link, raw: unknown): void {
@@ -1053,6 +1117,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!member) return;
     this.members.delete(peerId);
     this.inbound.forget(peerId);
+    this.cutOff.delete(peerId);
     member.link?.close();
     this.emit('leave', { peer: this.describe(member), reason });
     this.emitParticipants();
@@ -1151,6 +1216,7 @@ export class Room extends Emitter<RoomEvents> {
 
   private teardown(sayBye: boolean): void {
     this.generation++;
+    this.cutOff.clear();
     this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = null;
     if (this.slot) {
@@ -1283,5 +1349,7 @@ function encodeContentFrame(data: unknown, direct: boolean): string | Uint8Array
     throw new KibitzError('ERR_SEND', 'message is not JSON-serialisable', { cause: err });
   }
   if (text.length > MAX_CONTENT_FRAME) throw new KibitzError('ERR_TOO_LARGE', `messages are limited to ${MAX_CONTENT_FRAME} bytes`);
+  // Receivers drop deeper frames (see MAX_CONTENT_DEPTH); say so here instead of losing it silently.
+  if (!nestsWithin(text, MAX_CONTENT_DEPTH)) throw new KibitzError('ERR_SEND', `messages may nest at most ${MAX_CONTENT_DEPTH - 1} levels`);
   return text;
 }

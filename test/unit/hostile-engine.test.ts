@@ -1,0 +1,203 @@
+// Attacks on the room engine by a rogue participant, and broker loss, run deterministically
+// on the in-memory bus and links with a manual clock. Each test is an attack that must fail.
+import { expect } from '@open-wc/testing';
+import { ManualClock } from '../../src/engine/clock.js';
+import { MemoryNetwork } from '../../src/engine/memory-link.js';
+import { encodeControl } from '../../src/engine/protocol.js';
+import { FLOOD_BUDGET, Room, type RoomEvents } from '../../src/engine/room.js';
+import { MemoryBus } from '../../src/signaling/memory.js';
+
+interface Harness {
+  clock: ManualClock;
+  bus: MemoryBus;
+  net: MemoryNetwork;
+  make(name: string): Room;
+}
+
+function harness(): Harness {
+  const clock = new ManualClock();
+  const bus = new MemoryBus(() => clock.now());
+  const net = new MemoryNetwork();
+  return { clock, bus, net, make: (name) => new Room({ room: 'hostile', name, transport: bus.transport(), links: net.factory(), clock }) };
+}
+
+async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {
+  for (const room of rooms) {
+    const joined = room.join();
+    await h.clock.advance(50);
+    await joined;
+  }
+  await h.clock.advance(100);
+}
+
+function record<K extends keyof RoomEvents>(room: Room, type: K): RoomEvents[K][] {
+  const seen: RoomEvents[K][] = [];
+  room.on(type, (d) => seen.push(d));
+  return seen;
+}
+
+const ids = (room: Room) => room.participants.map((p) => p.id);
+
+/** What `rogue` says on its own link to `victim`, exactly as the wire would carry it. */
+function say(rogue: Room, victim: Room, raw: string): void {
+  const link = rogue.link(victim.selfId);
+  if (!link) throw new Error('no link');
+  link.sendControl(raw);
+}
+
+/** Deliver to `victim` synchronously, as its data channel handler would: a throw reaches the test. */
+function receive(victim: Room, from: Room, raw: unknown): void {
+  const inner = victim as unknown as { onControl(link: unknown, raw: unknown): void };
+  inner.onControl(victim.link(from.selfId), raw);
+}
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('a rogue participant against the engine', () => {
+  it('a host frame nested 20,000 deep is dropped as malformed at the coordinator instead of throwing while relaying', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const relayed = record(b, 'host');
+    const before = a.dropped.malformed;
+    expect(() => receive(a, c, `{"t":"host","cmd":${nested(20_000)}}`)).to.not.throw();
+    await h.clock.advance(10);
+    expect(a.dropped.malformed).to.equal(before + 1);
+    expect(relayed).to.deep.equal([]);
+    // A message nested as deep never reaches a page either.
+    const got = record(a, 'message');
+    const inner = a as unknown as { onContent(link: unknown, raw: unknown): void };
+    inner.onContent(a.link(c.selfId), `{"d":${nested(20_000)}}`);
+    expect(got).to.deep.equal([]);
+  });
+
+  it('the next-in-line participant cannot take the room by forging a successor roster while the coordinator is alive', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const leaves = record(c, 'leave');
+    const coordinators = record(c, 'coordinator');
+    // b claims the room and drops ann from it, with a higher epoch than anyone has seen.
+    const forged = {
+      t: 'roster' as const,
+      epoch: 99,
+      seq: 1,
+      coordinator: b.selfId,
+      peers: c.participants.filter((p) => p.id !== a.selfId).map((p, i) => ({ id: p.id, name: p.name, kind: p.kind, order: i, audio: false, video: false, screen: false })),
+      gone: [{ id: a.selfId, reason: 'kicked' as const }],
+      state: { ...c.state, locked: true },
+    };
+    say(b, c, encodeControl(forged));
+    say(b, a, encodeControl({ ...forged, peers: [...forged.peers, { id: a.selfId, name: 'ann', kind: 'person', order: 9, audio: false, video: false, screen: false }] }));
+    await h.clock.advance(10);
+    expect(a.isCoordinator).to.equal(true);
+    expect(ids(a)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    expect(a.state.locked).to.equal(false);
+    expect(c.coordinatorId).to.equal(a.selfId);
+    expect(ids(c)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    expect(c.state.locked).to.equal(false);
+    expect(leaves).to.deep.equal([]);
+    expect(coordinators).to.deep.equal([]);
+    expect(c.dropped.unauthorised).to.be.greaterThan(0);
+    // The room carries on: a later roster from the real coordinator still applies.
+    await h.clock.advance(2000);
+    expect(ids(c)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    expect(c.coordinatorId).to.equal(a.selfId);
+  });
+
+  it('a successor that really took over after the coordinator froze is still followed', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const inner = a as unknown as Record<string, unknown>;
+    for (const method of ['presence', 'onControl', 'onContent', 'onCoordinatorSignal', 'onJoinerSignal']) inner[method] = () => undefined;
+    for (const l of h.net.links) if (!l.closed && l.peer && l.remoteId === a.selfId) l.peer.freeze();
+    await h.clock.advance(4000);
+    expect(b.isCoordinator).to.equal(true);
+    expect(c.coordinatorId).to.equal(b.selfId);
+    expect(ids(c)).to.deep.equal([b.selfId, c.selfId]);
+  });
+
+  it('a control-frame flood is rate-limited and a sustained one gets the flooder removed; the others stay', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const bLeaves = record(b, 'leave');
+    const bCoordinators = record(b, 'coordinator');
+    // A burst within the budget is served.
+    for (let i = 0; i < FLOOD_BUDGET.burst / 2; i++) receive(a, c, encodeControl({ t: 'pong', n: i }));
+    expect(a.dropped.flooded).to.equal(0);
+    // Past the budget, frames are dropped before they are parsed.
+    for (let i = 0; i < FLOOD_BUDGET.burst / 2 + 10; i++) receive(a, c, encodeControl({ t: 'pong', n: i }));
+    expect(a.dropped.flooded).to.be.greaterThan(0);
+    expect(ids(a)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    // Keeping it up gets the flooder expelled by the coordinator, for everyone.
+    for (let i = 0; i < FLOOD_BUDGET.expelAfter + 10 && a.participants.length === 3; i++) receive(a, c, '{"t":"nope"}');
+    await h.clock.advance(100);
+    expect(ids(a)).to.deep.equal([a.selfId, b.selfId]);
+    expect(ids(b)).to.deep.equal([a.selfId, b.selfId]);
+    expect(bLeaves.map((l) => [l.peer.id, l.reason])).to.deep.equal([[c.selfId, 'kicked']]);
+    expect(bCoordinators).to.deep.equal([]);
+    const got = record(b, 'message');
+    a.send('after the flood');
+    await h.clock.advance(10);
+    expect(got.map((m) => m.data)).to.deep.equal(['after the flood']);
+  });
+
+  it('the budget refills with time: a steady legitimate rate is never limited', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    for (let second = 0; second < 5; second++) {
+      for (let i = 0; i < FLOOD_BUDGET.perSecond * 0.8; i++) receive(a, c, encodeControl({ t: 'pong', n: i }));
+      await h.clock.advance(1000);
+    }
+    expect(a.dropped.flooded).to.equal(0);
+    expect(ids(a)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+  });
+
+  it('a participant flooded by another participant cuts that pair link; the flooder stays rostered and the coordinator link is never limited', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    // The coordinator talks a lot (a huge room's relay traffic): b never drops it.
+    for (let i = 0; i < FLOOD_BUDGET.burst * 3; i++) receive(b, a, encodeControl({ t: 'pong', n: i }));
+    expect(b.dropped.flooded).to.equal(0);
+    const leaves = record(b, 'leave');
+    for (let i = 0; i < FLOOD_BUDGET.burst + FLOOD_BUDGET.expelAfter + 10 && b.link(c.selfId); i++) receive(b, c, '{"t":"pong","n":1}');
+    expect(b.link(c.selfId)).to.equal(null);
+    await h.clock.advance(3000);
+    // c is not redialled by b and stays in the roster the coordinator keeps.
+    expect(b.link(c.selfId)).to.equal(null);
+    expect(ids(b)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    expect(leaves).to.deep.equal([]);
+    expect(b.coordinatorId).to.equal(a.selfId);
+  });
+});
+
+describe('broker loss in memory', () => {
+  it('a call survives the broker going away; when it is back the coordinator retakes slot 0 and a newcomer joins the one room', async () => {
+    const h = harness();
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    h.bus.online = false;
+    h.bus.disconnectAll();
+    await h.clock.advance(5000);
+    expect(a.slotIndex).to.equal(null);
+    for (const room of [a, b, c]) expect(ids(room)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    const got = record(c, 'message');
+    b.send('no broker needed');
+    await h.clock.advance(10);
+    expect(got.map((m) => m.data)).to.deep.equal(['no broker needed']);
+    h.bus.online = true;
+    await h.clock.advance(1000);
+    expect(a.slotIndex).to.equal(0);
+    const d = h.make('dan');
+    await joinAll(h, d);
+    for (const room of [a, b, c, d]) {
+      expect(ids(room)).to.deep.equal([a.selfId, b.selfId, c.selfId, d.selfId]);
+      expect(room.coordinatorId).to.equal(a.selfId);
+    }
+    expect([a, b, c, d].filter((r) => r.isCoordinator)).to.have.length(1);
+  });
+});
