@@ -19,6 +19,13 @@ export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, ali
     if (onRequest) return onRequest(req, res);
     res.writeHead(404).end();
   });
+  // Upgraded WebSocket sockets leave the HTTP server's bookkeeping: track them, so close()
+  // really ends every client connection (a broker outage in tests) instead of waiting on them.
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -30,7 +37,9 @@ export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, ali
     server,
     async close() {
       server.closeAllConnections?.();
-      await new Promise((resolve) => server.close(() => resolve()));
+      const closed = new Promise((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }
