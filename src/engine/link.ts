@@ -19,6 +19,8 @@ export interface LinkHandlers {
   track?(slot: MediaSlot, track: MediaStreamTrack): void;
   /** Transport state for the UI: `connected`, `reconnecting`. */
   state?(state: 'connected' | 'reconnecting'): void;
+  /** The link cannot work as configured (relay-only with no reachable TURN); `close` follows. */
+  fault?(code: 'ERR_NO_RELAY', message: string): void;
 }
 
 export interface LinkOptions {

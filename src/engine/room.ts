@@ -467,6 +467,7 @@ export class Room extends Emitter<RoomEvents> {
           content: (raw) => this.onContent(link, raw),
           track: (slot, track) => this.onTrack(link, slot, track),
           state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
+          fault: (code, message) => this.onLinkFault(link, code, message),
         },
       });
       this.dial = {
@@ -657,6 +658,7 @@ export class Room extends Emitter<RoomEvents> {
           content: (raw) => this.onContent(link, raw),
           track: (slot, track) => this.onTrack(link, slot, track),
           state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
+          fault: (code, message) => this.onLinkFault(link, code, message),
         },
       });
       guest = { id, link, since: this.clock.now(), hello: null, waiting: false, via: endpoint };
@@ -880,6 +882,7 @@ export class Room extends Emitter<RoomEvents> {
         content: (raw) => this.onContent(link, raw),
         track: (slot, track) => this.onTrack(link, slot, track),
         state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
+        fault: (code, message) => this.onLinkFault(link, code, message),
       },
     });
     const openedBy = this.clock.now() + this.timing.linkOpenMs;
@@ -1087,6 +1090,20 @@ export class Room extends Emitter<RoomEvents> {
     if (!member) return;
     // A closed connection is a departure; only a failed transport counts as lost.
     this.lose(member.entry.id, member.said === 'bye' || reason === 'closed' ? 'left' : 'timeout');
+  }
+
+  /**
+   * A link cannot work as configured (relay-only without a reachable TURN server). Joining
+   * fails at once with that error, since every other link would fail the same way; in a call
+   * the error is reported and the link closes like a failed one.
+   */
+  private onLinkFault(link: Link, code: KibitzErrorCode, message: string): void {
+    if (this.dial?.link === link) {
+      this.dial.settle('timeout');
+      this.fail(new KibitzError(code, message));
+      return;
+    }
+    this.emit('error', { code, message });
   }
 
   /** A member is gone (bye, closed link or silence). */

@@ -13,6 +13,8 @@ export interface RtcConfig {
   RTCPeerConnection?: typeof RTCPeerConnection;
   /** How long a failed connection may try an ICE restart before the link is given up. */
   restartTimeoutMs?: number;
+  /** Relay-only: how long gathering may go without a relay candidate before the link fails closed. */
+  relayTimeoutMs?: number;
 }
 
 /** Pause sending above this many buffered bytes (Chromium fails sends at 16 MiB). */
@@ -47,6 +49,8 @@ export class RtcLink implements Link {
   private closed = false;
   private opened = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private relayTimer: ReturnType<typeof setTimeout> | undefined;
+  private relayGathered = false;
   private cachedFingerprint: string | null = null;
 
   constructor(options: LinkOptions, config: RtcConfig) {
@@ -67,6 +71,18 @@ export class RtcLink implements Link {
     this.content.bufferedAmountLowThreshold = LOW_WATER;
     this.wire();
     if (options.dialer && options.media) this.addTransceivers();
+    if (config.iceTransportPolicy === 'relay') {
+      // Relay-only gathers nothing but TURN relay candidates. An unreachable TURN server yields
+      // none, and Chromium keeps gathering for a long time without saying so: fail closed and
+      // clearly instead of waiting for a join timeout.
+      this.relayTimer = setTimeout(() => this.noRelay(), config.relayTimeoutMs ?? 8000);
+    }
+  }
+
+  private noRelay(): void {
+    if (this.closed || this.relayGathered || this.opened) return;
+    this.options.handlers.fault?.('ERR_NO_RELAY', 'relay-only: no TURN relay candidate could be gathered (is the TURN server reachable?); not connecting directly');
+    this.shutdown('failed');
   }
 
   get isOpen(): boolean {
@@ -78,6 +94,8 @@ export class RtcLink implements Link {
     const pc = this.pc;
     pc.onnegotiationneeded = () => void this.offer();
     pc.onicecandidate = ({ candidate }) => {
+      if (candidate?.type === 'relay') this.relayGathered = true;
+      if (!candidate && this.relayTimer !== undefined && !this.relayGathered) this.noRelay();
       handlers.signal({ candidate: candidate ? { ...candidate.toJSON(), candidate: candidate.candidate } : null });
     };
     pc.ontrack = ({ transceiver, track }) => {
@@ -295,6 +313,7 @@ export class RtcLink implements Link {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.relayTimer);
     this.contentQueue = [];
     this.contentQueued = 0;
     for (const w of this.drainWaiters) w.resolve();
