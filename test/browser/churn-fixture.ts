@@ -1,0 +1,209 @@
+// Join/leave churn of one peer in a live room, with the page instrumented to count what the
+// SDK holds: RTCPeerConnections, data channels, WebSockets, pending timers and intervals,
+// window listeners and the survivors' engine bookkeeping. Shared by the npm-test version
+// (test/browser/churn.test.ts) and the soak version (test/soak/churn.browser.ts).
+import { expect } from '@open-wc/testing';
+import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
+import type { Room } from '../../src/engine/room.js';
+import { brokerUrl, collect, ids, makeRoom, uniqueRoom, until } from './helpers.js';
+
+const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
+
+interface Census {
+  peerConnections: number;
+  dataChannels: number;
+  webSockets: number;
+  timeouts: number;
+  intervals: number;
+  windowListeners: number;
+}
+
+/** Patch the page's constructors and timer functions to keep live counts. Returns a census and an undo. */
+function instrument(): { census(): Census; restore(): void } {
+  const w = window as unknown as Record<string, unknown>;
+  const saved = {
+    RTCPeerConnection: globalThis.RTCPeerConnection,
+    createDataChannel: RTCPeerConnection.prototype.createDataChannel,
+    WebSocket: globalThis.WebSocket,
+    setTimeout: window.setTimeout,
+    clearTimeout: window.clearTimeout,
+    setInterval: window.setInterval,
+    clearInterval: window.clearInterval,
+    addEventListener: window.addEventListener,
+    removeEventListener: window.removeEventListener,
+  };
+  const pcs: RTCPeerConnection[] = [];
+  const channels: RTCDataChannel[] = [];
+  const sockets: WebSocket[] = [];
+  const timeouts = new Set<unknown>();
+  const intervals = new Set<unknown>();
+  const listeners = new Set<string>();
+  const listenerKey = new WeakMap<object, number>();
+  let nextKey = 0;
+  const keyOf = (type: string, fn: unknown, capture: boolean) => {
+    if (typeof fn !== 'function' && (typeof fn !== 'object' || fn === null)) return null;
+    let k = listenerKey.get(fn as object);
+    if (k === undefined) listenerKey.set(fn as object, (k = ++nextKey));
+    return `${type}|${k}|${capture}`;
+  };
+  const captureOf = (o: unknown) => (typeof o === 'boolean' ? o : Boolean((o as { capture?: boolean } | undefined)?.capture));
+
+  class CountedPC extends saved.RTCPeerConnection {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      pcs.push(this);
+    }
+  }
+  globalThis.RTCPeerConnection = CountedPC;
+  RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<RTCPeerConnection['createDataChannel']>) {
+    const channel = saved.createDataChannel.apply(this, args);
+    channels.push(channel);
+    return channel;
+  };
+  class CountedSocket extends saved.WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  }
+  globalThis.WebSocket = CountedSocket;
+  const st = saved.setTimeout.bind(window) as unknown as (fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => unknown;
+  w.setTimeout = (fn: unknown, ms?: number, ...rest: unknown[]) => {
+    const handle: unknown = st(
+      (...a: unknown[]) => {
+        timeouts.delete(handle);
+        if (typeof fn === 'function') fn(...a);
+      },
+      ms,
+      ...rest,
+    );
+    timeouts.add(handle);
+    return handle;
+  };
+  w.clearTimeout = (handle: unknown) => {
+    timeouts.delete(handle);
+    saved.clearTimeout.call(window, handle as number);
+  };
+  w.setInterval = (...args: unknown[]) => {
+    const handle = (saved.setInterval as unknown as (...a: unknown[]) => unknown).apply(window, args);
+    intervals.add(handle);
+    return handle;
+  };
+  w.clearInterval = (handle: unknown) => {
+    intervals.delete(handle);
+    saved.clearInterval.call(window, handle as number);
+  };
+  window.addEventListener = function (type: string, fn: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions) {
+    const key = keyOf(type, fn, captureOf(options));
+    if (key) listeners.add(key);
+    return saved.addEventListener.call(window, type, fn, options);
+  } as typeof window.addEventListener;
+  window.removeEventListener = function (type: string, fn: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions) {
+    const key = keyOf(type, fn, captureOf(options));
+    if (key) listeners.delete(key);
+    return saved.removeEventListener.call(window, type, fn, options);
+  } as typeof window.removeEventListener;
+
+  return {
+    census: () => ({
+      peerConnections: pcs.filter((pc) => pc.signalingState !== 'closed').length,
+      dataChannels: channels.filter((c) => c.readyState !== 'closed').length,
+      webSockets: sockets.filter((s) => s.readyState === WebSocket.OPEN || s.readyState === WebSocket.CONNECTING).length,
+      timeouts: timeouts.size,
+      intervals: intervals.size,
+      windowListeners: [...listeners].filter((k) => !k.startsWith('error|') && !k.startsWith('unhandledrejection|')).length,
+    }),
+    restore: () => {
+      globalThis.RTCPeerConnection = saved.RTCPeerConnection;
+      RTCPeerConnection.prototype.createDataChannel = saved.createDataChannel;
+      globalThis.WebSocket = saved.WebSocket;
+      Object.assign(w, { setTimeout: saved.setTimeout, clearTimeout: saved.clearTimeout, setInterval: saved.setInterval, clearInterval: saved.clearInterval });
+      window.addEventListener = saved.addEventListener;
+      window.removeEventListener = saved.removeEventListener;
+    },
+  };
+}
+
+/** What a survivor's engine keeps per peer; all of it must shrink back after churn. */
+function bookkeeping(el: KibitzRoomElement): Record<string, number> {
+  const room = engine(el) as unknown as {
+    members: Map<string, unknown>;
+    guests: Map<string, unknown>;
+    fingerprints: Map<string, unknown>;
+    cutOff: Set<string>;
+    oldSlots: unknown[];
+    inbound: { pending: number };
+    listenerCount(): number;
+  };
+  return {
+    members: room.members.size,
+    guests: room.guests.size,
+    fingerprints: room.fingerprints.size,
+    cutOff: room.cutOff.size,
+    oldSlots: room.oldSlots.length,
+    transfers: room.inbound.pending,
+    engineListeners: room.listenerCount(),
+  };
+}
+
+/**
+ * Two peers hold a room; a third joins (linking to both) and leaves, `cycles` times. Afterwards
+ * every count is back at its baseline and both survivors list exactly themselves, having seen
+ * exactly one join and one `left` per cycle.
+ */
+export async function churn(cycles: number): Promise<void> {
+  const probe = instrument();
+  const made: KibitzRoomElement[] = [];
+  try {
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('churn');
+    const a = makeRoom({ room, name: 'Ann', signaling });
+    const b = makeRoom({ room, name: 'Bob', signaling });
+    made.push(a, b);
+    await a.join();
+    await b.join();
+    const survivors = [a, b];
+    const linked = (el: KibitzRoomElement, n: number) => ids(el).length === n && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen);
+    for (const el of survivors) await until(() => linked(el, 2), `${el.name} linked`);
+    // Settle: the handshake's own timers (link-open deadlines) expire before the baseline.
+    await until(() => probe.census().timeouts <= 2, 'timers settle before the baseline', 30_000).catch(() => undefined);
+    const baseline = probe.census();
+    const kept = survivors.map(bookkeeping);
+    const joins = survivors.map((el) => collect<{ peer: { id: string } }>(el, 'kibitz-join'));
+    const leaves = survivors.map((el) => collect<{ peer: { id: string }; reason: string }>(el, 'kibitz-leave'));
+    const churnIds: string[] = [];
+
+    for (let i = 0; i < cycles; i++) {
+      const c = makeRoom({ room, name: `Churn ${i}`, signaling });
+      await c.join();
+      churnIds.push(c.selfId!);
+      for (const el of [...survivors, c]) await until(() => linked(el, 3), `cycle ${i}: ${el.name} linked to three`);
+      c.remove();
+      for (const el of survivors) await until(() => ids(el).length === 2, `cycle ${i}: ${el.name} back to two`);
+    }
+
+    for (const el of survivors) {
+      expect(ids(el)).to.deep.equal([a.selfId, b.selfId]);
+      expect(el.coordinatorId).to.equal(a.selfId);
+    }
+    joins.forEach((seen, i) => expect(seen.map((j) => j.peer.id), `${survivors[i].name} joins`).to.deep.equal(churnIds));
+    leaves.forEach((seen, i) => {
+      expect(seen.map((l) => l.peer.id), `${survivors[i].name} leaves`).to.deep.equal(churnIds);
+      expect(new Set(seen.map((l) => l.reason)), `${survivors[i].name} leave reasons`).to.deep.equal(new Set(['left']));
+    });
+    // Everything the churner made is released; deadlines it set run out and are not renewed.
+    let last: Census = probe.census();
+    await until(() => {
+      last = probe.census();
+      return (Object.keys(baseline) as (keyof Census)[]).every((k) => last[k] <= baseline[k]);
+    }, 'the census to return to its baseline', 40_000).catch(() => undefined);
+    const { timeouts, ...held } = last;
+    const { timeouts: baseTimeouts, ...baseHeld } = baseline;
+    expect(held).to.deep.equal(baseHeld);
+    expect(timeouts, 'pending timeouts').to.be.at.most(baseTimeouts);
+    expect(survivors.map(bookkeeping)).to.deep.equal(kept);
+  } finally {
+    for (const el of made) el.remove();
+    probe.restore();
+  }
+}
