@@ -397,6 +397,12 @@ export class KibitzRoomElement extends LitElement {
     engine.on('leave', ({ peer, reason }) => {
       if (!mine()) return;
       this.remote.delete(peer.id);
+      if (this.reconnecting.has(peer.id)) {
+        // A peer that left is no longer being reconnected to.
+        const next = new Set(this.reconnecting);
+        next.delete(peer.id);
+        this.reconnecting = next;
+      }
       this.fire('kibitz-leave', { peer, reason: reason as LeaveReason });
     });
     engine.on('message', (detail) => mine() && this.fire('kibitz-message', detail));

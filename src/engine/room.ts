@@ -1121,10 +1121,12 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     // A participant's link dropped: the coordinator decides whether it left; if it is still
-    // listed we redial after a moment.
+    // listed we redial after a moment (the later joiner dials), and the page hears
+    // `reconnecting` until the new link reports `connected`.
     if (member.link) {
       member.link.close();
       member.link = null;
+      this.emit('connection', { peerId, state: 'reconnecting' });
     }
     this.clock.setTimeout(() => this.meshUp(), 1000);
   }
