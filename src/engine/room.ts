@@ -619,16 +619,34 @@ export class Room extends Emitter<RoomEvents> {
     }
   }
 
+  /**
+   * A coordinator alone on a spare slot may be stranded: its link to the live coordinator
+   * broke while both lived, so it elected itself. Ask the lower slots; a live room that
+   * answers with company takes it back (see answerProbe).
+   */
+  private async probeLowerSlots(slot: { index: number; endpoint: SignalingEndpoint }): Promise<void> {
+    if (!this.keys) return;
+    for (let index = 0; index < slot.index; index++) {
+      slot.endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${slot.endpoint.id}|CANDIDATE`, { probe: 1 }));
+    }
+  }
+
   private async answerProbe(endpoint: SignalingEndpoint, message: SignalMessage, value: unknown): Promise<boolean> {
     if (!this.keys || typeof value !== 'object' || value === null) return false;
     if ('probe' in value) {
-      if (this.isCoordinator) endpoint.send(message.src, 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { here: 1 }));
+      const here = { here: 1, n: this.members.size };
+      if (this.isCoordinator) endpoint.send(message.src, 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, here));
       return true;
     }
     if ('here' in value) {
       const index = Array.from({ length: SLOT_COUNT }, (_, i) => i).find((i) => this.slotId(i) === message.src);
       const alone = this.members.size === 1 && this.guests.size === 0;
-      if (index !== undefined && index > 0 && this.isCoordinator && this.slot?.index === 0 && alone) {
+      const company = Number((value as { n?: unknown }).n) >= 2;
+      // A lone room on slot 0 joins the room on a higher slot; a lone coordinator stranded on
+      // a higher slot joins a room with company on a lower one (never both ways at once).
+      const up = index !== undefined && index > 0 && this.slot?.index === 0;
+      const down = index !== undefined && this.slot !== null && index < this.slot.index && company;
+      if (this.isCoordinator && alone && (up || down)) {
         // Another coordinator already serves this room: give up ours and join theirs.
         this.teardown(false);
         this.generation++;
@@ -1208,6 +1226,9 @@ export class Room extends Emitter<RoomEvents> {
         if (!guest.hello && now - guest.since > this.timing.linkOpenMs) this.dropGuest(guest, 'timeout');
       }
       if (!this.slot || this.slot.index > 0) void this.claimSlot(this.slot ? this.slot.index : SLOT_COUNT);
+      if (this.slot && this.slot.index > 0 && this.members.size === 1 && this.guests.size === 0 && this.pingCount % 4 === 0) {
+        void this.probeLowerSlots(this.slot);
+      }
     } else if (this.status === 'joined' && this.coordinatorId && now - this.coordinatorSeen > this.timing.reapMs) {
       const silent = this.coordinatorId;
       if (now - this.electedAt > this.timing.reapMs || this.members.has(silent)) {

@@ -109,3 +109,22 @@ describe('a flap that ends in a departure', () => {
     await until(() => status() === 'In the call with 1 other', `bob's status settles (is "${status()}")`, 10_000);
   });
 });
+
+describe('a flap on the coordinator link', () => {
+  afterEach(cleanup);
+
+  it('when the link between the coordinator and a participant closes, the stranded participant finds the live room again: one room, one coordinator', async function () {
+    this.timeout(90_000);
+    const els = await threeInCall('flap-coordinator');
+    const [a, b, c] = els;
+    wire(a, b.selfId!).control.close();
+    // b loses its coordinator and, alone, takes a spare slot; it must not stay a room of one.
+    await until(() => ids(a).length === 2 && b.coordinatorId === b.selfId, 'the link breaks: ann drops bob, bob elects itself');
+    await until(() => els.every((el) => ids(el).length === 3 && el.coordinatorId === a.selfId && el.state === 'joined'), 'one room of three under ann again', 60_000);
+    for (const el of els) expect([...ids(el)].sort()).to.deep.equal([a.selfId, b.selfId, c.selfId].sort());
+    expect(els.filter((el) => engine(el).isCoordinator)).to.deep.equal([a]);
+    await until(() => els.every((el) => el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen)), 'everyone linked');
+    await talks(b, c, 'b back to c');
+    await talks(a, b, 'a to b');
+  });
+});
