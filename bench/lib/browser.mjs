@@ -1,0 +1,146 @@
+// Driving bench pages: one headless Chromium, each page in its own browser context (its own
+// certificate store, like separate browsers), a wait for the CPU to settle before timing,
+// and small helpers shared by the figures.
+import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+export const chromiumArgs = [
+  '--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Node's reading of the clock the pages share (performance.timeOrigin + now). */
+export const clock = () => performance.timeOrigin + performance.now();
+
+function cpuTimes() {
+  const [line] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = values[3] + (values[4] ?? 0);
+  return { idle, total: values.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Wait until the machine is mostly idle (new pages keep both cores busy for ~0.5 s, and
+ * a handshake timed meanwhile doubles): 100 ms windows until one is ≥ `idle` idle, at
+ * least `minMs`, at most `maxMs`.
+ */
+export async function settle({ idle = 0.8, minMs = 200, maxMs = 3000 } = {}) {
+  const start = Date.now();
+  await sleep(minMs);
+  let before = cpuTimes();
+  while (Date.now() - start < maxMs) {
+    await sleep(100);
+    const after = cpuTimes();
+    const total = after.total - before.total;
+    if (total > 0 && (after.idle - before.idle) / total >= idle) return;
+    before = after;
+  }
+}
+
+export class Bench {
+  constructor(browser, server) {
+    this.browser = browser;
+    this.server = server;
+    this.contexts = new Set();
+  }
+
+  static async launch(server) {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+    return new Bench(browser, server);
+  }
+
+  get version() {
+    return this.browser.version();
+  }
+
+  /** Open a bench page (`kibitz`, `peerjs`, `bare`, `crypto`) in a fresh context. */
+  async open(kind, query = {}) {
+    const context = await this.browser.newContext();
+    this.contexts.add(context);
+    const page = await context.newPage();
+    const search = new URLSearchParams(query).toString();
+    await page.goto(`${this.server.url}pages/${kind}.html${search ? `?${search}` : ''}`);
+    await page.waitForFunction(() => window.benchReady === true);
+    return new BenchPage(page, context, this);
+  }
+
+  /** Open `count` pages of one kind, one after another (parallel opening only adds CPU contention). */
+  async openMany(kind, count, query) {
+    const pages = [];
+    for (let i = 0; i < count; i++) pages.push(await this.open(kind, query));
+    return pages;
+  }
+
+  async close() {
+    for (const context of this.contexts) await context.close().catch(() => undefined);
+    await this.browser.close().catch(() => undefined);
+  }
+}
+
+export class BenchPage {
+  constructor(page, context, bench) {
+    this.page = page;
+    this.context = context;
+    this.bench = bench;
+  }
+  /** Evaluate `fn(bench, arg)` in the page. */
+  run(fn, arg) {
+    return this.page.evaluate(([source, a]) => new Function(`return (${source})`)()(window.bench, a), [fn.toString(), arg]);
+  }
+  async cdp() {
+    this.session ??= await this.context.newCDPSession(this.page);
+    return this.session;
+  }
+  /** V8 heap in use (bytes) plus ArrayBuffer backing stores when Chromium reports them. */
+  async heap() {
+    const session = await this.cdp();
+    const usage = await session.send('Runtime.getHeapUsage');
+    return { used: usage.usedSize, backing: usage.backingStorageSize ?? 0, total: usage.usedSize + (usage.backingStorageSize ?? 0) };
+  }
+  async collectGarbage() {
+    const session = await this.cdp();
+    await session.send('HeapProfiler.collectGarbage');
+  }
+  async freeze() {
+    const session = await this.cdp();
+    await session.send('Debugger.enable');
+    await session.send('Debugger.pause');
+  }
+  async close() {
+    await this.context.close().catch(() => undefined);
+    this.bench.contexts.delete(this.context);
+  }
+}
+
+// ---- statistics ---------------------------------------------------------------------------
+
+export function quantile(values, q) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+export const median = (values) => quantile(values, 0.5);
+export const min = (values) => (values.length ? Math.min(...values) : null);
+export const max = (values) => (values.length ? Math.max(...values) : null);
+
+/** { median, min, max, runs } of a list of run results. */
+export function summary(values) {
+  const ok = values.filter((v) => Number.isFinite(v));
+  return { median: median(ok), min: min(ok), max: max(ok), runs: ok.length, failed: values.length - ok.length };
+}
+
+/** Reject after `ms` with a message naming what did not happen. */
+export function within(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
+  ]);
+}
