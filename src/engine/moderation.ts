@@ -31,6 +31,9 @@ export interface HostCredential {
 
 export type HostTier = 'none' | 'key' | 'name';
 
+/** How long a command waits for the verifier's own link to its signer to open. */
+const LINK_WAIT_MS = 10_000;
+
 export interface ModerationEvents {
   host: { id: string | null };
   kick: { peer: Participant | { id: string }; self: boolean };
@@ -176,8 +179,10 @@ export class Moderation extends Emitter<ModerationEvents> {
       if (!valid || from !== this.nameHost()) return this.reject('signature', from);
       return this.apply(named.op as HostOp, named.target as string, from);
     }
-    // Bind to the live fingerprint of *our own* link to the claimed signer.
-    const liveFingerprint = await this.room.fingerprintOf(from);
+    // Bind to the live fingerprint of *our own* link to the claimed signer. A command can
+    // outrun that link's handshake (a newcomer hears the host's claim via the coordinator),
+    // so wait a little for a rostered signer's link to come up.
+    const liveFingerprint = await this.liveFingerprint(from);
     const result = verifyHostCommand(cmd, {
       hostKey: this.publicKey!,
       room: this.room.room,
@@ -193,6 +198,15 @@ export class Moderation extends Emitter<ModerationEvents> {
       this.setHost(from);
     }
     await this.apply(op, target, from);
+  }
+
+  private async liveFingerprint(peerId: string): Promise<string | null> {
+    const deadline = this.clock.now() + LINK_WAIT_MS;
+    for (;;) {
+      const fingerprint = await this.room.fingerprintOf(peerId);
+      if (fingerprint || this.clock.now() >= deadline || !this.room.participants.some((p) => p.id === peerId)) return fingerprint;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 100));
+    }
   }
 
   /** The coordinator's gate: bans, then a host's proof, then lock and lobby. */

@@ -92,6 +92,9 @@ export const DEFAULT_TIMING: RoomTiming = { pingMs: 500, reapMs: 3000, answerMs:
  */
 export const FLOOD_BUDGET = { burst: 2000, perSecond: 500, expelAfter: 1000 };
 
+/** How long kicked peers keep their links, to verify the signed kick before they are cut off. */
+const KICK_LINGER_MS = 1500;
+
 /** Coordinator slots at the broker: a coordinator that finds slot 0 held by a frozen predecessor takes the next. */
 export const SLOT_COUNT = 4;
 
@@ -166,6 +169,8 @@ export class Room extends Emitter<RoomEvents> {
   private slot: { index: number; endpoint: SignalingEndpoint } | null = null;
   private oldSlots: SignalingEndpoint[] = [];
   private dial: { target: string; link: Link; settle: (outcome: DialOutcome) => void } | null = null;
+  /** The link to the coordinator while this peer waits in the lobby, unrostered. */
+  private lobbyLink: Link | null = null;
   private tickTimer: unknown = null;
   private lastTick = 0;
   private pingCount = 0;
@@ -343,7 +348,8 @@ export class Room extends Emitter<RoomEvents> {
     const guest = this.guests.get(peerId);
     if (guest) this.dropGuest(guest, reason);
     if (!this.members.has(peerId)) return;
-    this.removeMember(peerId, reason);
+    // A kicked peer keeps its links a moment longer, so it can verify the signed kick itself.
+    this.removeMember(peerId, reason, reason === 'kicked' ? KICK_LINGER_MS : 0);
     if (this.isCoordinator) this.broadcastRoster([{ id: peerId, reason }]);
   }
 
@@ -741,6 +747,7 @@ export class Room extends Emitter<RoomEvents> {
     this.guests.delete(guest.id);
     if (this.state.knocks.some((k) => k.id === guest.id)) {
       this.state = { ...this.state, knocks: this.state.knocks.filter((k) => k.id !== guest.id) };
+      this.emit('roomstate', { state: this.state });
     }
     const entry: RosterEntry = {
       id: guest.id,
@@ -805,7 +812,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private applyRoster(link: Link, frame: Extract<ControlFrame, { t: 'roster' }>): void {
-    const fromDial = this.dial?.link === link;
+    const fromDial = this.dial?.link === link || this.lobbyLink === link;
     const sender = fromDial ? frame.coordinator : link.remoteId;
     if (frame.coordinator !== sender || sender === this.selfId) {
       this.dropped.unauthorised++;
@@ -827,12 +834,21 @@ export class Room extends Emitter<RoomEvents> {
     }
     if (!frame.peers.some((p) => p.id === this.selfId)) {
       if (fromDial) return;
+      if (frame.gone.some((d) => d.id === this.selfId && d.reason === 'kicked')) {
+        // Only a kick we verify ourselves ends our membership; if none comes, knock again.
+        this.clock.setTimeout(() => {
+          if (this.status === 'joined' && !this.members.has(this.selfId)) void this.rejoin();
+        }, KICK_LINGER_MS * 2);
+        this.members.delete(this.selfId);
+        return;
+      }
       // The coordinator no longer lists us: we were reaped while unreachable. Come back.
       void this.rejoin();
       return;
     }
     if (fromDial) {
-      this.dial!.settle('joined');
+      this.dial?.settle('joined');
+      this.lobbyLink = null;
       link.remoteId = sender;
       if (this.endpoint) {
         this.endpoint.close();
@@ -977,12 +993,13 @@ export class Room extends Emitter<RoomEvents> {
         return this.applyRoster(link, frame);
       case 'wait':
         if (this.dial?.link === link) {
+          this.lobbyLink = link;
           this.dial.settle('waiting');
           this.setStatus('waiting');
         }
         return;
       case 'refused':
-        if (this.dial?.link === link || (this.status === 'waiting' && !this.members.size)) {
+        if (this.dial?.link === link || this.lobbyLink === link) {
           this.dial?.settle('refused');
           this.refuse(frame.reason);
           link.close();
@@ -1023,7 +1040,7 @@ export class Room extends Emitter<RoomEvents> {
 
   /** Charge one inbound control frame to its link's budget; false when it must be dropped. */
   private withinBudget(link: Link, raw: unknown): boolean {
-    if (link === this.dial?.link) return true;
+    if (link === this.dial?.link || link === this.lobbyLink) return true;
     if (!this.isCoordinator && link.remoteId === this.coordinatorId && this.members.get(link.remoteId)?.link === link) return true;
     const now = this.clock.now();
     let budget = this.budgets.get(link);
@@ -1099,8 +1116,9 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (this.dial?.link === link) return;
-    if (this.status === 'waiting' && this.members.size === 0) {
+    if (this.lobbyLink === link) {
       // The coordinator we waited with went away: knock again.
+      this.lobbyLink = null;
       void this.rejoin();
       return;
     }
@@ -1149,13 +1167,15 @@ export class Room extends Emitter<RoomEvents> {
     this.clock.setTimeout(() => this.meshUp(), 1000);
   }
 
-  private removeMember(peerId: string, reason: LeaveReason): void {
+  private removeMember(peerId: string, reason: LeaveReason, lingerMs = 0): void {
     const member = this.members.get(peerId);
     if (!member) return;
     this.members.delete(peerId);
     this.inbound.forget(peerId);
     this.cutOff.delete(peerId);
-    member.link?.close();
+    const link = member.link;
+    if (lingerMs && link) this.clock.setTimeout(() => link.close(), lingerMs);
+    else link?.close();
     this.emit('leave', { peer: this.describe(member), reason });
     this.emitParticipants();
   }
@@ -1273,6 +1293,8 @@ export class Room extends Emitter<RoomEvents> {
       this.dial = null;
       dial.link.close();
     }
+    this.lobbyLink?.close();
+    this.lobbyLink = null;
     const bye = encodeControl({ t: 'bye' });
     for (const member of this.members.values()) {
       if (!member.link) continue;
