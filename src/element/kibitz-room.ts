@@ -26,6 +26,7 @@ interface Tile {
  * mesh; a content-blind broker only relays sealed handshakes.
  *
  * @summary Drop-in encrypted group call.
+ * @tagname kibitz-room
  *
  * @csspart base - The outer box.
  * @csspart status - The connection state line (a live region).
