@@ -117,7 +117,7 @@ export interface RoomOptions {
 
 /** A gate decides on a hello before the joiner is rostered. */
 export type GateDecision = { admit: true } | { admit: false; wait: true } | { admit: false; wait: false; reason: string };
-export type Gate = (hello: { id: string; name: string; fingerprint: string | null; proof: unknown }) => GateDecision;
+export type Gate = (hello: { id: string; name: string; fingerprint: string | null; proof: unknown }) => GateDecision | Promise<GateDecision>;
 
 interface Member {
   entry: RosterEntry;
@@ -237,7 +237,7 @@ export class Room extends Emitter<RoomEvents> {
   join(): Promise<void> {
     if (this.status === 'joined') return Promise.resolve();
     const promise = new Promise<void>((resolve, reject) => this.joinWaiters.push({ resolve, reject }));
-    if (this.status === 'idle' || this.status === 'left' || this.status === 'failed') {
+    if (['idle', 'left', 'failed', 'refused', 'kicked'].includes(this.status)) {
       this.generation++;
       this.setStatus('connecting');
       void this.enter(this.generation);
@@ -526,8 +526,8 @@ export class Room extends Emitter<RoomEvents> {
     await dial.link.handleSignal(signal);
   }
 
-  private sendHello(link: Link): void {
-    const proof = this.helloProof?.();
+  private async sendHello(link: Link): Promise<void> {
+    const proof = await this.helloProof?.();
     link.sendControl(
       encodeControl({
         t: 'hello', v: PROTOCOL_VERSION, id: this.selfId, name: this.name, kind: this.kind, media: this.media,
@@ -723,15 +723,16 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     guest.hello = frame;
-    void link.fingerprint().then((fingerprint) => {
+    void link.fingerprint().then(async (fingerprint) => {
       if (this.guests.get(guest.id) !== guest || !this.isCoordinator) return;
       const bannedFp = fingerprint !== null && this.state.bans.includes(fingerprint);
       if (this.state.bans.includes(guest.id) || bannedFp) return this.refuseGuest(guest.id, 'banned');
       const decision: GateDecision = this.gate
-        ? this.gate({ id: guest.id, name: frame.name, fingerprint, proof: frame.proof })
+        ? await this.gate({ id: guest.id, name: frame.name, fingerprint, proof: frame.proof })
         : this.state.locked
           ? { admit: false, wait: false, reason: 'locked' }
           : { admit: true };
+      if (this.guests.get(guest.id) !== guest || !this.isCoordinator) return;
       if (decision.admit) return this.admit(guest);
       if (!decision.wait) return this.refuseGuest(guest.id, decision.reason);
       guest.waiting = true;
