@@ -7,7 +7,8 @@ import type { Room } from '../../src/engine/room.js';
 import type { RtcLink } from '../../src/engine/rtc-link.js';
 import { brokerUrl, cleanup, collect, ids, makeRoom, uniqueRoom, until } from './helpers.js';
 
-type Wire = RtcLink & { control: RTCDataChannel; content: RTCDataChannel };
+/** An RtcLink's insides, reached past `private` the way a debugger would. */
+type Wire = Pick<RtcLink, 'pc' | 'isOpen' | 'sendControl'> & { control: RTCDataChannel; content: RTCDataChannel };
 const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
 const wire = (el: KibitzRoomElement, peerId: string) => engine(el).link(peerId) as unknown as Wire;
 

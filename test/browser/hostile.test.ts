@@ -9,7 +9,8 @@ import type { RtcLink } from '../../src/engine/rtc-link.js';
 import { brokerUrl, cleanup, collect, framesDecoded, ids, makeRoom, uniqueRoom, until } from './helpers.js';
 
 const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
-const rtc = (el: KibitzRoomElement, peerId: string) => engine(el).link(peerId) as unknown as RtcLink & { control: RTCDataChannel; content: RTCDataChannel };
+const rtc = (el: KibitzRoomElement, peerId: string) =>
+  engine(el).link(peerId) as unknown as Pick<RtcLink, 'pc' | 'sendControl'> & { control: RTCDataChannel; content: RTCDataChannel };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function threeInCall(label: string, media = ''): Promise<KibitzRoomElement[]> {

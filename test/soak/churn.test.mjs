@@ -6,7 +6,8 @@ import { test } from 'node:test';
 
 function wtr(files) {
   return new Promise((resolve) => {
-    const child = spawn('npx', ['--no-install', 'wtr', '--static-logging', '--files', files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--no-install', 'wtr', '--static-logging', '--config', 'test/soak/wtr.config.mjs', '--files', files];
+    const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (out += chunk));
