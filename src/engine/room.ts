@@ -463,7 +463,8 @@ export class Room extends Emitter<RoomEvents> {
         tracks: this.tracks,
         media: this.wantsMedia,
         handlers: {
-          signal: (data) => void this.sealTo(target, data),
+          // Through the broker until admitted; afterwards over the link itself.
+          signal: (data) => (this.dial?.link === link || this.lobbyLink === link ? void this.sealTo(target, data) : this.relaySignal(link, data)),
           open: () => this.sendHello(link),
           close: (reason) => {
             if (this.dial?.link === link) settle('timeout');
@@ -675,7 +676,7 @@ export class Room extends Emitter<RoomEvents> {
         tracks: {},
         media: this.wantsMedia,
         handlers: {
-          signal: (data) => void this.sealTo(id, data),
+          signal: (data) => (this.guests.get(id)?.link === link ? void this.sealTo(id, data) : this.relaySignal(link, data)),
           open: () => undefined,
           close: (reason) => this.onLinkClosed(link, reason),
           control: (raw) => this.onControl(link, raw),
@@ -934,8 +935,9 @@ export class Room extends Emitter<RoomEvents> {
   /** Handshakes between participants go directly once a link is open, else through the coordinator. */
   private relaySignal(link: Link, data: SignalData): void {
     const frame: ControlFrame = { t: 'signal', to: link.remoteId, data };
-    if (link.isOpen) link.sendControl(encodeControl(frame));
-    else if (this.isCoordinator) this.members.get(link.remoteId)?.link?.sendControl(encodeControl(frame));
+    // Between two participants every handshake goes through the coordinator, also later ones:
+    // an ICE restart must not depend on the very link whose transport failed.
+    if (this.isCoordinator || link.remoteId === this.coordinatorId) link.sendControl(encodeControl(frame));
     else this.toCoordinator(frame);
   }
 
