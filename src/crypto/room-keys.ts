@@ -16,8 +16,8 @@ export function normalizeRoomName(name: string): string {
 }
 
 /** An unguessable room name: 128 random bits, lowercase so normalisation keeps them all. */
-export function randomRoomName(): string {
-  return toHex(randomBytes(16));
+export function randomRoomName(random: (length: number) => Uint8Array = randomBytes): string {
+  return toHex(random(16));
 }
 
 export interface RoomKeys {

@@ -8,7 +8,7 @@ import type { SignalingEndpoint, SignalingTransport, SignalMessage, SignalType }
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { Inbound, newTransferId, sendTransfer, type IncomingFile, type Payload, type TransferOptions } from './transfer.js';
-import { MEDIA_SLOTS, type Link, type LinkFactory, type LocalTracks, type MediaSlot } from './link.js';
+import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
 import {
   MAX_CONTENT_DEPTH,
   MAX_CONTENT_FRAME,
@@ -111,6 +111,8 @@ export interface RoomOptions {
   tracks?: LocalTracks;
   /** Whether this peer wants media transceivers on its links. */
   media?: boolean;
+  /** Source of random bytes for ids and generated room names (injected for deterministic tests). */
+  random?: (length: number) => Uint8Array;
   /** Extra proof sent with this peer's hello (a signed host claim); checked by the coordinator's gate. */
   helloProof?: () => unknown;
 }
@@ -136,7 +138,7 @@ interface Guest {
   via: SignalingEndpoint;
 }
 
-const newPeerId = () => 'p' + toHex(randomBytes(8));
+const newPeerId = (random: (length: number) => Uint8Array) => 'p' + toHex(random(8));
 
 export class Room extends Emitter<RoomEvents> {
   readonly room: string;
@@ -190,10 +192,11 @@ export class Room extends Emitter<RoomEvents> {
 
   constructor(options: RoomOptions) {
     super();
-    this.room = options.room?.trim() ? options.room : randomRoomName();
+    const random = options.random ?? randomBytes;
+    this.room = options.room?.trim() ? options.room : randomRoomName(random);
     this.name = options.name ?? '';
     this.kind = options.kind ?? 'person';
-    this.selfId = options.selfId ?? newPeerId();
+    this.selfId = options.selfId ?? newPeerId(random);
     this.transport = options.transport;
     this.makeLink = options.links;
     this.clock = options.clock ?? systemClock;
@@ -456,27 +459,18 @@ export class Room extends Emitter<RoomEvents> {
         if (outcome === 'timeout' || outcome === 'expired') link.close();
         resolve(outcome);
       };
-      const link = this.makeLink({
-        remoteId: target,
-        dialer: true,
-        polite: true,
-        tracks: this.tracks,
-        media: this.wantsMedia,
-        handlers: {
+      const link = this.spawnLink(
+        { remoteId: target, dialer: true, polite: true, tracks: this.tracks },
+        {
           // Through the broker until admitted; afterwards over the link itself.
-          signal: (data) => (this.dial?.link === link || this.lobbyLink === link ? void this.sealTo(target, data) : this.relaySignal(link, data)),
-          open: () => this.sendHello(link),
-          close: (reason) => {
-            if (this.dial?.link === link) settle('timeout');
-            else this.onLinkClosed(link, reason);
+          signal: (l, data) => (this.dial?.link === l || this.lobbyLink === l ? void this.sealTo(target, data) : this.relaySignal(l, data)),
+          open: (l) => this.sendHello(l),
+          close: (l, reason) => {
+            if (this.dial?.link === l) settle('timeout');
+            else this.onLinkClosed(l, reason);
           },
-          control: (raw) => this.onControl(link, raw),
-          content: (raw) => this.onContent(link, raw),
-          track: (slot, track) => this.onTrack(link, slot, track),
-          state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
-          fault: (code, message) => this.onLinkFault(link, code, message),
         },
-      });
+      );
       this.dial = {
         target,
         link,
@@ -668,24 +662,14 @@ export class Room extends Emitter<RoomEvents> {
   private guestFor(endpoint: SignalingEndpoint, id: string): Guest {
     let guest = this.guests.get(id);
     if (!guest) {
-      const link = this.makeLink({
-        remoteId: id,
-        dialer: false,
-        polite: false,
-        // A guest sees and hears nothing until admitted.
-        tracks: {},
-        media: this.wantsMedia,
-        handlers: {
-          signal: (data) => (this.guests.get(id)?.link === link ? void this.sealTo(id, data) : this.relaySignal(link, data)),
+      // A guest sees and hears nothing until admitted.
+      const link = this.spawnLink(
+        { remoteId: id, dialer: false, polite: false, tracks: {} },
+        {
+          signal: (l, data) => (this.guests.get(id)?.link === l ? void this.sealTo(id, data) : this.relaySignal(l, data)),
           open: () => undefined,
-          close: (reason) => this.onLinkClosed(link, reason),
-          control: (raw) => this.onControl(link, raw),
-          content: (raw) => this.onContent(link, raw),
-          track: (slot, track) => this.onTrack(link, slot, track),
-          state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
-          fault: (code, message) => this.onLinkFault(link, code, message),
         },
-      });
+      );
       guest = { id, link, since: this.clock.now(), hello: null, waiting: false, via: endpoint };
       this.guests.set(id, guest);
     }
@@ -903,17 +887,22 @@ export class Room extends Emitter<RoomEvents> {
     }
   }
 
-  private createMeshLink(remoteId: string, dialer: boolean): Link {
+  /** A link whose frames, tracks and faults flow into this room; the caller picks its signaling path. */
+  private spawnLink(
+    init: Pick<LinkOptions, 'remoteId' | 'dialer' | 'polite' | 'tracks'>,
+    own: {
+      signal(link: Link, data: SignalData): void;
+      open(link: Link): void;
+      close?(link: Link, reason: 'closed' | 'failed'): void;
+    },
+  ): Link {
     const link: Link = this.makeLink({
-      remoteId,
-      dialer,
-      polite: this.selfId < remoteId,
-      tracks: this.tracks,
+      ...init,
       media: this.wantsMedia,
       handlers: {
-        signal: (data) => this.relaySignal(link, data),
-        open: () => this.emitParticipants(),
-        close: (reason) => this.onLinkClosed(link, reason),
+        signal: (data) => own.signal(link, data),
+        open: () => own.open(link),
+        close: (reason) => (own.close ? own.close(link, reason) : this.onLinkClosed(link, reason)),
         control: (raw) => this.onControl(link, raw),
         content: (raw) => this.onContent(link, raw),
         track: (slot, track) => this.onTrack(link, slot, track),
@@ -921,6 +910,14 @@ export class Room extends Emitter<RoomEvents> {
         fault: (code, message) => this.onLinkFault(link, code, message),
       },
     });
+    return link;
+  }
+
+  private createMeshLink(remoteId: string, dialer: boolean): Link {
+    const link = this.spawnLink(
+      { remoteId, dialer, polite: this.selfId < remoteId, tracks: this.tracks },
+      { signal: (l, data) => this.relaySignal(l, data), open: () => this.emitParticipants() },
+    );
     const openedBy = this.clock.now() + this.timing.linkOpenMs;
     this.clock.setTimeout(() => {
       // A handshake lost in a coordinator change never completes: start that pair over.
