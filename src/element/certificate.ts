@@ -33,13 +33,13 @@ const generate = () => RTCPeerConnection.generateCertificate({ name: 'ECDSA', na
  * still shares it, so host commands bind to one fingerprint. Null only if the browser
  * cannot generate certificates at all.
  */
-export async function persistentCertificate(): Promise<RTCCertificate | null> {
-  try {
-    return await storedCertificate();
-  } catch {
-    return generate().catch(() => null);
-  }
+export function persistentCertificate(): Promise<RTCCertificate | null> {
+  // One lookup per page: every element, and every join after the first, reuses it.
+  cached ??= storedCertificate().catch(() => generate().catch(() => null));
+  return cached;
 }
+
+let cached: Promise<RTCCertificate | null> | null = null;
 
 async function storedCertificate(): Promise<RTCCertificate> {
   const db = await openDb();
