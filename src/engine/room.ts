@@ -167,7 +167,10 @@ export class Room extends Emitter<RoomEvents> {
   private guests = new Map<string, Guest>();
   private epoch = 0;
   private seq = 0;
+  /** This peer's own broker id, held while it joins; a coordinator answers from its slot instead. */
   private endpoint: SignalingEndpoint | null = null;
+  private ownEndpoint: Promise<SignalingEndpoint | null> = Promise.resolve(null);
+  private sealing: Promise<void> = Promise.resolve();
   private slot: { index: number; endpoint: SignalingEndpoint } | null = null;
   private oldSlots: SignalingEndpoint[] = [];
   private dial: { target: string; link: Link; settle: (outcome: DialOutcome) => void } | null = null;
@@ -396,37 +399,45 @@ export class Room extends Emitter<RoomEvents> {
       this.keys ??= await deriveRoomKeys(this.room);
       const deadline = this.clock.now() + this.timing.joinMs;
       this.startTicking();
+      const ownOpen = this.transport.open(this.selfId).then((endpoint) => {
+        // Listen at once: an answer to the early offer below can arrive right after OPEN.
+        this.endpoint = endpoint;
+        endpoint.onmessage = (m) => void this.onJoinerSignal(m);
+        endpoint.onclose = () => {
+          if (this.endpoint === endpoint) this.endpoint = null;
+        };
+        return endpoint;
+      });
+      this.ownEndpoint = ownOpen.catch(() => null);
       const claim = preferSlot === 0 ? this.transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
-      const [own, first] = await Promise.allSettled([this.transport.open(this.selfId), claim]);
+      // Most joiners find the room already claimed: make the offer while the claim is in flight.
+      const early = preferSlot === 0 ? this.dialSlot(this.slotId(0), generation) : null;
+      const [own, first] = await Promise.allSettled([ownOpen, claim]);
       if (generation !== this.generation) {
         closeSettled(own);
         closeSettled(first);
         return;
       }
       if (first.status === 'fulfilled') {
-        closeSettled(own);
+        this.dial?.settle('timeout');
         this.becomeCoordinator({ index: 0, endpoint: first.value }, true);
         return;
       }
       if (own.status === 'rejected') throw own.reason;
       if ((first.reason as KibitzError).code !== 'ERR_ID_TAKEN') throw first.reason;
-      this.endpoint = own.value;
-      this.endpoint.onmessage = (m) => void this.onJoinerSignal(m);
-      this.endpoint.onclose = () => {
-        this.endpoint = null;
-      };
-      await this.dialLoop(generation, deadline, preferSlot);
+      await this.dialLoop(generation, deadline, preferSlot, early);
     } catch (err) {
       if (generation !== this.generation) return;
       this.fail(toKibitzError(err, 'ERR_SIGNALING'));
     }
   }
 
-  private async dialLoop(generation: number, deadline: number, firstSlot: number): Promise<void> {
+  private async dialLoop(generation: number, deadline: number, firstSlot: number, early: Promise<DialOutcome> | null): Promise<void> {
     while (generation === this.generation && this.clock.now() < deadline) {
       for (let step = 0; step < SLOT_COUNT; step++) {
         const index = (firstSlot + step) % SLOT_COUNT;
-        const outcome = await this.dialSlot(this.slotId(index), generation);
+        const outcome = await (early ?? this.dialSlot(this.slotId(index), generation));
+        early = null;
         if (generation !== this.generation) return;
         if (outcome === 'joined' || outcome === 'waiting' || outcome === 'refused') return;
         if (this.clock.now() >= deadline) break;
@@ -490,19 +501,20 @@ export class Room extends Emitter<RoomEvents> {
     });
   }
 
-  private async sealTo(dst: string, data: SignalData): Promise<void> {
-    const endpoint = this.signalEndpointFor(dst);
+  /** Sealed handshakes leave in the order they were made: the offer before its candidates. */
+  private sealTo(dst: string, data: SignalData): Promise<void> {
+    this.sealing = this.sealing.then(() => this.sealNow(dst, data)).catch(() => undefined);
+    return this.sealing;
+  }
+
+  private async sealNow(dst: string, data: SignalData): Promise<void> {
+    const endpoint = this.guests.has(dst) ? this.guests.get(dst)!.via : (this.endpoint ?? (await this.ownEndpoint));
     if (!endpoint || !this.keys) return;
     const type: SignalType = 'candidate' in data ? 'CANDIDATE' : data.description.type === 'offer' ? 'OFFER' : 'ANSWER';
     const sealed = await sealHandshake(this.keys, `${endpoint.id}|${type}`, data);
     endpoint.send(dst, type, sealed);
   }
 
-  /** Joiners talk through their own endpoint; a coordinator answers from its slot. */
-  private signalEndpointFor(dst: string): SignalingEndpoint | null {
-    if (this.guests.has(dst)) return this.guests.get(dst)!.via;
-    return this.endpoint;
-  }
 
   private async onJoinerSignal(message: SignalMessage): Promise<void> {
     const dial = this.dial;
@@ -678,6 +690,7 @@ export class Room extends Emitter<RoomEvents> {
 
   private async onCoordinatorSignal(endpoint: SignalingEndpoint, message: SignalMessage): Promise<void> {
     if (!this.keys || message.type === 'EXPIRE') return;
+    if (message.src === this.selfId) return; // our own early offer, sent before we won the claim
     if (!/^[A-Za-z0-9]{1,64}$/.test(message.src) || this.members.has(message.src)) {
       this.dropped.unauthorised++;
       return;
