@@ -1,10 +1,10 @@
-// Two builds: an ESM tree for bundlers (lit and @noble stay external, with type
+// Two builds: an ESM tree for bundlers (lit stays external, with type
 // declarations) and the single-file script-tag bundle with everything inside, minified.
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
-const external = (id) => /^(lit|@lit|@noble)(\/|$)/.test(id);
+const external = (id) => /^(lit|@lit)(\/|$)/.test(id);
 
 export default [
   {

@@ -1,10 +1,10 @@
 // Host moderation commands: signed by the key the room link commits, bound to the room, to the
 // signer's live DTLS certificate and to a short time window, and accepted at most once. Every
-// peer verifies for itself; the coordinator only relays.
-import { p256 } from '@noble/curves/nist.js';
+// peer verifies for itself; the coordinator only relays. The signatures are WebCrypto's
+// ECDSA: non-blocking, and with no curve code of our own in the bundle.
 import { KibitzError } from '../errors.js';
-import { fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
-import { decodeHostPublicKey } from './host-key.js';
+import { buf, fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
+import { ECDSA_SHA256, importHostSigningKey, importHostVerifyKey, isHostSecretKey } from './host-key.js';
 import { normalizeRoomName } from './room-keys.js';
 
 /** Every moderation operation a host may sign. */
@@ -179,20 +179,40 @@ export function createHostCommand(fields: {
   return checked;
 }
 
+// Imported sign keys, per secret key array and then per public key: the host signs with one
+// key for the life of a room, so it is imported once. Keyed weakly by the secret array, so an
+// imported key lives no longer than the secret it came from; treat that array as immutable.
+const signingKeys = new WeakMap<Uint8Array, { publicKey: string; key: Promise<CryptoKey> }>();
+
+function signingKey(secretKey: Uint8Array, publicKey: string): Promise<CryptoKey> {
+  const cached = signingKeys.get(secretKey);
+  if (cached && cached.publicKey === publicKey) return cached.key;
+  const key = importHostSigningKey(secretKey, publicKey);
+  signingKeys.set(secretKey, { publicKey, key });
+  // A failed import is not kept: the next call tries again (and fails the same way).
+  key.catch(() => {
+    if (signingKeys.get(secretKey)?.key === key) signingKeys.delete(secretKey);
+  });
+  return key;
+}
+
 /**
- * Sign a command with the host secret key (deterministic RFC 6979 ECDSA P-256 over SHA-256,
- * low-S, 64-byte compact).
+ * Sign a command with the host key pair: WebCrypto ECDSA P-256 over SHA-256, 64-byte r||s
+ * (IEEE P1363). The signature is randomised and its s may be high or low: any valid
+ * signature verifies. WebCrypto cannot derive a public key from a scalar, so `publicKey` (the
+ * room's committed host key, base64url) comes along. Rejects with ERR_BAD_COMMAND for fields
+ * out of shape and ERR_BAD_KEY for a bad key.
  * @example
- * const signed = signHostCommand(createHostCommand({ ... }), hostSecretKey);
+ * const signed = await signHostCommand(createHostCommand({ ... }), hostSecretKey, link['host-key']);
  * channel.send(JSON.stringify(signed));
  */
-export function signHostCommand(cmd: HostCommand, secretKey: Uint8Array): SignedHostCommand {
+export async function signHostCommand(cmd: HostCommand, secretKey: Uint8Array, publicKey: string): Promise<SignedHostCommand> {
   const message = encodeHostCommand(cmd);
-  if (!(secretKey instanceof Uint8Array) || !p256.utils.isValidSecretKey(secretKey)) {
-    throw new KibitzError('ERR_BAD_KEY', 'not a P-256 secret key');
-  }
   const fields = readFields(cmd)!;
-  return { ...fields, sig: toBase64Url(p256.sign(message, secretKey)) };
+  if (!isHostSecretKey(secretKey)) throw new KibitzError('ERR_BAD_KEY', 'not a P-256 secret key');
+  const key = await signingKey(secretKey, publicKey);
+  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SHA256, key, buf(message)));
+  return { ...fields, sig: toBase64Url(signature) };
 }
 
 /**
@@ -201,7 +221,7 @@ export function signHostCommand(cmd: HostCommand, secretKey: Uint8Array): Signed
  * dropped by issued-at once they are older than the window.
  * @example
  * const seen = new ReplayGuard();
- * verifyHostCommand(frame, { hostKey, room, liveFingerprint, now: Date.now(), seen });
+ * await verifyHostCommand(frame, { hostKey, room, liveFingerprint, now: Date.now(), seen });
  */
 export class ReplayGuard {
   private readonly windowMs: number;
@@ -236,28 +256,39 @@ export class ReplayGuard {
   }
 }
 
-function hostKeyBytes(hostKey: unknown): Uint8Array | null {
-  try {
-    if (typeof hostKey === 'string') return decodeHostPublicKey(hostKey);
-    if (hostKey instanceof Uint8Array && p256.utils.isValidPublicKey(hostKey)) return hostKey;
-  } catch {
+// Imported verify keys by committed public key (base64url): every command a room sees is
+// checked against the same key, so it is decompressed and imported once. Bounded, since a page
+// may meet many rooms; an unusable key is remembered as null.
+const MAX_VERIFY_KEYS = 16;
+const verifyKeys = new Map<string, Promise<CryptoKey | null>>();
+
+function verifyKey(hostKey: unknown): Promise<CryptoKey | null> {
+  const text = typeof hostKey === 'string' ? hostKey : hostKey instanceof Uint8Array ? toBase64Url(hostKey) : null;
+  if (text === null || text.length > 64) return Promise.resolve(null);
+  let key = verifyKeys.get(text);
+  if (!key) {
     // An unusable committed key verifies nothing.
+    key = importHostVerifyKey(text).catch(() => null);
+    if (verifyKeys.size >= MAX_VERIFY_KEYS) verifyKeys.delete(verifyKeys.keys().next().value!);
+    verifyKeys.set(text, key);
   }
-  return null;
+  return key;
 }
 
 /**
- * Decide whether an inbound host command may be obeyed. Never throws: untrusted input yields
+ * Decide whether an inbound host command may be obeyed. Never rejects: untrusted input yields
  * a rejection reason. Checks run in a fixed order (malformed, signature, room, binding,
  * stale, future, replay) and the id is remembered only when every check passes, so a forged
- * command cannot burn a genuine command's id. `liveFingerprint` must come from the live
- * connection to the signer, never from SDP text. The returned command holds only the signed
- * fields; unknown input fields are dropped.
+ * command cannot burn a genuine command's id; the checks after the (asynchronous) signature
+ * verify run without a break, so two concurrent verifications of one id cannot both pass.
+ * `hostKey` is the committed key as base64url or its 33 compressed bytes. `liveFingerprint`
+ * must come from the live connection to the signer, never from SDP text. The returned command
+ * holds only the signed fields; unknown input fields are dropped.
  * @example
- * const result = verifyHostCommand(JSON.parse(text), { hostKey, room, liveFingerprint, now: Date.now(), seen });
+ * const result = await verifyHostCommand(JSON.parse(text), { hostKey, room, liveFingerprint, now: Date.now(), seen });
  * if (result.ok) apply(result.command); else countDrop(result.reason);
  */
-export function verifyHostCommand(
+export async function verifyHostCommand(
   input: unknown,
   ctx: {
     hostKey: string | Uint8Array;
@@ -266,16 +297,18 @@ export function verifyHostCommand(
     now: number;
     seen: ReplayGuard;
   },
-): { ok: true; command: SignedHostCommand } | { ok: false; reason: HostCommandRejection } {
+): Promise<{ ok: true; command: SignedHostCommand } | { ok: false; reason: HostCommandRejection }> {
   try {
     const fields = readFields(input);
     const signature = fields && decodeSignature((input as { sig?: unknown }).sig);
     if (!fields || !signature) return { ok: false, reason: 'malformed' };
 
-    const publicKey = hostKeyBytes(ctx.hostKey);
-    if (!publicKey || !p256.verify(signature, encodeHostCommand(fields), publicKey)) {
+    const key = await verifyKey(ctx.hostKey);
+    const message = encodeHostCommand(fields);
+    if (!key || !(await crypto.subtle.verify(ECDSA_SHA256, key, buf(signature), buf(message)))) {
       return { ok: false, reason: 'signature' };
     }
+    // No await from here on: the replay check and the remembering below are one step.
     if (fields.room !== normalizeRoomName(ctx.room)) return { ok: false, reason: 'room' };
 
     const live = normalizeFingerprint(ctx.liveFingerprint ?? '');

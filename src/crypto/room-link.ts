@@ -163,7 +163,7 @@ export async function createRoom(
     const link = formatRoomLink(base, guest);
     return { room, ...(hostName === undefined ? {} : { hostName }), link, guestLink: link };
   }
-  const { publicKey, secretKey } = generateHostKey();
+  const { publicKey, secretKey } = await generateHostKey();
   const hostSeal = await sealHostKey(secretKey, hostPassphrase);
   secretKey.fill(0);
   const guestAttrs: RoomLinkAttributes = { ...guest, 'host-key': publicKey };

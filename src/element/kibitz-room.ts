@@ -474,7 +474,7 @@ export class KibitzRoomElement extends LitElement {
         if (this.hostTier() === 'none') throw new KibitzError('ERR_NO_HOST', 'this is an open room: it has no host');
         throw new KibitzError('ERR_NOT_HOST', 'only the verified host can do that');
       }
-      this.moderation.command(op, target);
+      await this.moderation.command(op, target);
     } catch (err) {
       throw this.report(toKibitzError(err, 'ERR_NOT_HOST'));
     }

@@ -58,6 +58,10 @@ export class Moderation extends Emitter<ModerationEvents> {
   private readonly publicKey: Uint8Array | null;
   private secretKey: Uint8Array | null = null;
   private readonly seen = new ReplayGuard();
+  /** Signing is asynchronous: commands are signed one at a time, so peers get them in issue order. */
+  private issuing: Promise<unknown> = Promise.resolve();
+  /** Verifying is asynchronous: verdicts come back in the order the commands were checked. */
+  private verifying: Promise<unknown> = Promise.resolve();
   private lastState: RoomState;
   private readonly nameKey: string;
   private readonly unsubscribe: (() => void)[] = [];
@@ -117,17 +121,21 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (this.tier !== 'key') throw new KibitzError('ERR_NO_HOST', 'this room has no host key to claim');
     if (!this.credential.hostSeal) throw new KibitzError('ERR_BAD_SEAL', 'this link carries no sealed host key');
     this.secretKey = await unsealHostKey(this.credential.hostSeal, passphrase, this.credential.hostKey);
-    if (this.room.status === 'joined') this.issue('claim', this.room.selfId);
+    if (this.room.status === 'joined') await this.issue('claim', this.room.selfId);
   }
 
   /** The signed claim a host sends with its hello, so the gate lets it past lock and lobby. */
-  helloProof(): SignedHostCommand | null {
-    if (!this.secretKey || !this.localFingerprint) return null;
-    return this.sign('claim', this.room.selfId);
+  async helloProof(): Promise<SignedHostCommand | null> {
+    try {
+      return await this.sign('claim', this.room.selfId);
+    } catch {
+      // Without a proof the host joins as a guest would; it re-proves once in.
+      return null;
+    }
   }
 
   /** Issue a moderation command as the host: signed, sent to every peer, applied here. */
-  command(op: Exclude<HostOp, 'claim'>, target = ''): void {
+  async command(op: Exclude<HostOp, 'claim'>, target = ''): Promise<void> {
     if (this.tier === 'none') throw new KibitzError('ERR_NO_HOST', 'this is an open room: it has no host');
     if (!this.isHost) throw new KibitzError('ERR_NOT_HOST', 'only the verified host can do that');
     if (this.room.status !== 'joined') throw new KibitzError('ERR_NOT_JOINED', 'join the room first');
@@ -140,27 +148,36 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (op === 'kick' && !this.room.participants.some((p) => p.id === target)) {
       throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${target}`);
     }
-    this.issue(op, target);
+    await this.issue(op, target);
   }
 
-  private issue(op: HostOp, target: string): void {
+  private issue(op: HostOp, target: string): Promise<void> {
     if (this.tier === 'name') {
       const cmd: NamedCommand = { named: 1, room: normalizeRoomName(this.room.room), op, target };
       this.room.broadcastHostFrame(cmd);
       void this.apply(op, target, this.room.selfId);
-      return;
+      return Promise.resolve();
     }
-    const signed = this.sign(op, target);
-    if (!signed) throw new KibitzError('ERR_NOT_HOST', 'claim the host key first');
-    this.seen.remember(signed.id, signed.iat);
-    this.room.broadcastHostFrame(signed);
-    void this.apply(op, target, this.room.selfId);
+    const run = this.issuing.then(async () => {
+      const signed = await this.sign(op, target);
+      if (!signed) throw new KibitzError('ERR_NOT_HOST', 'claim the host key first');
+      this.seen.remember(signed.id, signed.iat);
+      this.room.broadcastHostFrame(signed);
+      void this.apply(op, target, this.room.selfId);
+    });
+    this.issuing = run.catch(() => undefined);
+    return run;
   }
 
-  private sign(op: HostOp, target: string): SignedHostCommand | null {
-    if (!this.secretKey || !this.localFingerprint) return null;
+  /** Prove the claim again in the background; should signing fail, peers simply see no claim. */
+  private reclaim(): void {
+    this.issue('claim', this.room.selfId).catch(() => undefined);
+  }
+
+  private async sign(op: HostOp, target: string): Promise<SignedHostCommand | null> {
+    if (!this.secretKey || !this.localFingerprint || !this.credential.hostKey) return null;
     const cmd = createHostCommand({ room: this.room.room, op, target, fp: this.localFingerprint, now: this.clock.now() });
-    return signHostCommand(cmd, this.secretKey);
+    return signHostCommand(cmd, this.secretKey, this.credential.hostKey);
   }
 
   // ---- verifying --------------------------------------------------------------------------
@@ -183,13 +200,17 @@ export class Moderation extends Emitter<ModerationEvents> {
     // outrun that link's handshake (a newcomer hears the host's claim via the coordinator),
     // so wait a little for a rostered signer's link to come up.
     const liveFingerprint = await this.liveFingerprint(from);
-    const result = verifyHostCommand(cmd, {
-      hostKey: this.publicKey!,
-      room: this.room.room,
-      liveFingerprint,
-      now: this.clock.now(),
-      seen: this.seen,
-    });
+    const verdict = this.verifying.then(() =>
+      verifyHostCommand(cmd, {
+        hostKey: this.credential.hostKey!,
+        room: this.room.room,
+        liveFingerprint,
+        now: this.clock.now(),
+        seen: this.seen,
+      }),
+    );
+    this.verifying = verdict;
+    const result = await verdict;
     if (!result.ok) return this.reject(result.reason, from);
     const { op, target } = result.command;
     if (op === 'claim' && target !== from) return this.reject('unexpected', from);
@@ -210,21 +231,23 @@ export class Moderation extends Emitter<ModerationEvents> {
   }
 
   /** The coordinator's gate: bans, then a host's proof, then lock and lobby. */
-  private gate(hello: { id: string; name: string; fingerprint: string | null; proof: unknown }): GateDecision {
-    const { bans, locked, lobby } = this.room.state;
+  private async gate(hello: { id: string; name: string; fingerprint: string | null; proof: unknown }): Promise<GateDecision> {
+    const { bans } = this.room.state;
     const fingerprint = hello.fingerprint ? normalizeFingerprint(hello.fingerprint) : '';
     if (bans.includes(hello.id) || (fingerprint && bans.includes(fingerprint))) return { admit: false, wait: false, reason: 'banned' };
-    if (this.isHostProof(hello)) return { admit: true };
+    if (await this.isHostProof(hello)) return { admit: true };
+    // Read after the proof check: lock and lobby may have changed while it ran.
+    const { locked, lobby } = this.room.state;
     if (locked) return { admit: false, wait: false, reason: 'locked' };
     if (lobby) return { admit: false, wait: true };
     return { admit: true };
   }
 
-  private isHostProof(hello: { id: string; name: string; fingerprint: string | null; proof: unknown }): boolean {
+  private async isHostProof(hello: { id: string; name: string; fingerprint: string | null; proof: unknown }): Promise<boolean> {
     if (this.tier === 'name') return hello.name.normalize('NFC').trim().toLowerCase() === this.nameKey;
     if (this.tier !== 'key' || hello.proof === undefined) return false;
-    const result = verifyHostCommand(hello.proof, {
-      hostKey: this.publicKey!,
+    const result = await verifyHostCommand(hello.proof, {
+      hostKey: this.credential.hostKey!,
       room: this.room.room,
       liveFingerprint: hello.fingerprint,
       now: this.clock.now(),
@@ -292,13 +315,13 @@ export class Moderation extends Emitter<ModerationEvents> {
 
   private onJoin(peer: Participant): void {
     // A newcomer has not seen our claim: prove it again (one signed frame per join).
-    if (!peer.self && this.isHost && this.secretKey) this.issue('claim', this.room.selfId);
-    if (peer.self && this.secretKey) this.issue('claim', this.room.selfId);
+    if (!peer.self && this.isHost && this.secretKey) this.reclaim();
+    if (peer.self && this.secretKey) this.reclaim();
   }
 
   /** The host re-proves after a coordinator change, while it still holds the key. */
   private reprove(): void {
-    if (this.secretKey && this.room.status === 'joined') this.issue('claim', this.room.selfId);
+    if (this.secretKey && this.room.status === 'joined') this.reclaim();
   }
 
   private nameHost(): string | null {

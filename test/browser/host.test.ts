@@ -102,15 +102,15 @@ describe('host moderation through the real broker', () => {
     await until(() => !f.peer.locked && !f.coord.locked, 'unlocked');
 
     const now = Date.now();
-    const sign = (fields: Partial<Parameters<typeof createHostCommand>[0]>, key = f.secretKey) =>
-      signHostCommand(createHostCommand({ room: f.room, op: 'lock', target: '', fp: f.hostFp, now, ...fields }), key);
+    const sign = (fields: Partial<Parameters<typeof createHostCommand>[0]>, key = { secretKey: f.secretKey, publicKey: f.hostKey }) =>
+      signHostCommand(createHostCommand({ room: f.room, op: 'lock', target: '', fp: f.hostFp, now, ...fields }), key.secretKey, key.publicKey);
     const attacks: [string, unknown][] = [
-      ['signature', sign({}, generateHostKey().secretKey)],
+      ['signature', await sign({}, await generateHostKey())],
       ['replay', genuineLock],
-      ['room', sign({ room: `${f.room} elsewhere` })],
-      ['stale', sign({ now: now - 121_000 })],
-      ['future', sign({ now: now + 61_000 })],
-      ['binding', sign({ fp: f.coordFp })],
+      ['room', await sign({ room: `${f.room} elsewhere` })],
+      ['stale', await sign({ now: now - 121_000 })],
+      ['future', await sign({ now: now + 61_000 })],
+      ['binding', await sign({ fp: f.coordFp })],
     ];
 
     // 1. A tampered coordinator relays each attack as if the host had sent it.
@@ -139,7 +139,7 @@ describe('host moderation through the real broker', () => {
 
     // 4. A genuine signature bound to the host's certificate, but relayed as coming from the
     // coordinator: the binding is checked against the link to the claimed signer.
-    const redirected = sign({});
+    const redirected = await sign({});
     const before = rejected(f.peer, 'binding');
     relayAsCoordinator(f, f.coord.selfId!, redirected);
     await until(() => rejected(f.peer, 'binding') > before, 'redirected command rejected');
@@ -163,8 +163,8 @@ describe('host moderation through the real broker', () => {
     expect(code).to.equal('ERR_NO_HOST');
     await a.claimHost('anything').catch((e) => (code = e.code));
     expect(code).to.equal('ERR_NO_HOST');
-    const key = generateHostKey();
-    const cmd = signHostCommand(createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }), key.secretKey);
+    const key = await generateHostKey();
+    const cmd = await signHostCommand(createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }), key.secretKey, key.publicKey);
     engine(b).broadcastHostFrame(cmd);
     await until(() => rejected(a, 'no-host') > 0, 'the coordinator drops it');
     expect(a.locked).to.equal(false);

@@ -13,7 +13,7 @@ import {
 } from '../../src/crypto/command.js';
 import type { HostCommand, HostOp, SignedHostCommand } from '../../src/crypto/command.js';
 import { buf, fromBase64Url, fromHex, toBase64Url, toHex } from '../../src/crypto/bytes.js';
-import { generateHostKey } from '../../src/crypto/host-key.js';
+import { generateHostKey, uncompressHostPublicKey } from '../../src/crypto/host-key.js';
 import { KibitzError } from '../../src/errors.js';
 
 interface Vector {
@@ -34,13 +34,19 @@ const FP_NORMAL = FP.slice('sha-256 '.length).toLowerCase();
 const OTHER_FP = Array.from({ length: 32 }, () => 'ab').join(':');
 const NOW = 1_767_225_600_000;
 
-function fixture(overrides: Partial<Parameters<typeof createHostCommand>[0]> = {}) {
-  const host = generateHostKey();
+// P-256 group order: a signature (r, s) also verifies as (r, n - s).
+const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const toBigInt = (bytes: Uint8Array): bigint => BigInt('0x' + toHex(bytes));
+const toBytes32 = (n: bigint): Uint8Array => fromHex(n.toString(16).padStart(64, '0'))!;
+
+async function fixture(overrides: Partial<Parameters<typeof createHostCommand>[0]> = {}) {
+  const host = await generateHostKey();
   const seen = new ReplayGuard();
-  const sign = (more: Partial<Parameters<typeof createHostCommand>[0]> = {}): SignedHostCommand =>
+  const sign = (more: Partial<Parameters<typeof createHostCommand>[0]> = {}): Promise<SignedHostCommand> =>
     signHostCommand(
       createHostCommand({ room: 'Team Standup', op: 'kick', target: 'peer-2', fp: FP, now: NOW, ...overrides, ...more }),
       host.secretKey,
+      host.publicKey,
     );
   const ctx = { hostKey: host.publicKey, room: 'team standup', liveFingerprint: FP, now: NOW, seen };
   return { host, seen, sign, ctx };
@@ -57,6 +63,16 @@ function expectCode(fn: () => unknown, code: string): void {
   expect((caught as KibitzError).code).to.equal(code);
 }
 
+async function rejectionCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(KibitzError);
+    return (err as KibitzError).code;
+  }
+  return 'resolved';
+}
+
 describe('host commands: golden vectors', () => {
   let file: VectorFile;
   before(async () => {
@@ -70,6 +86,12 @@ describe('host commands: golden vectors', () => {
     expect(file.vectors.length).to.be.greaterThanOrEqual(5);
   });
 
+  it('decompresses the vector public key to the same point as noble', () => {
+    expect(toHex(uncompressHostPublicKey(file.publicKey))).to.equal(
+      toHex(p256.Point.fromBytes(fromBase64Url(file.publicKey)!).toBytes(false)),
+    );
+  });
+
   it('creates each vector command from its raw input, normalising room and fingerprint', () => {
     for (const v of file.vectors) expect(createHostCommand(v.input), v.description).to.deep.equal(v.command);
   });
@@ -78,20 +100,52 @@ describe('host commands: golden vectors', () => {
     for (const v of file.vectors) expect(toHex(encodeHostCommand(v.command)), v.description).to.equal(v.encoding);
   });
 
-  it('reproduces each frozen signature exactly (RFC 6979 is deterministic)', () => {
+  it('were made by noble, which reproduces each frozen signature exactly from the fixed key (RFC 6979)', () => {
     const secretKey = fromHex(file.secretKey)!;
     for (const v of file.vectors) {
-      expect(signHostCommand(v.command, secretKey), v.description).to.deep.equal({ ...v.command, sig: v.sig });
+      expect(toBase64Url(p256.sign(fromHex(v.encoding)!, secretKey)), v.description).to.equal(v.sig);
     }
   });
 
-  it('accepts every vector when room, fingerprint and clock match', () => {
+  it('accepts every vector when room, fingerprint and clock match', async () => {
     for (const v of file.vectors) {
-      const result = verifyHostCommand(
+      const result = await verifyHostCommand(
         { ...v.command, sig: v.sig },
         { hostKey: file.publicKey, room: v.input.room, liveFingerprint: v.input.fp, now: v.command.iat, seen: new ReplayGuard() },
       );
       expect(result, v.description).to.deep.equal({ ok: true, command: { ...v.command, sig: v.sig } });
+    }
+  });
+
+  it('signs each vector command with the fixed key so that the product and noble both accept the signature', async () => {
+    const secretKey = fromHex(file.secretKey)!;
+    for (const v of file.vectors) {
+      const signed = await signHostCommand(v.command, secretKey, file.publicKey);
+      const { sig, ...fields } = signed;
+      expect(fields, v.description).to.deep.equal(v.command);
+      expect(p256.verify(fromBase64Url(sig)!, fromHex(v.encoding)!, fromBase64Url(file.publicKey)!, { lowS: false }), v.description).to.equal(true);
+      const result = await verifyHostCommand(signed, {
+        hostKey: file.publicKey,
+        room: v.command.room,
+        liveFingerprint: v.command.fp,
+        now: v.command.iat,
+        seen: new ReplayGuard(),
+      });
+      expect(result.ok, v.description).to.equal(true);
+    }
+  });
+
+  it('accepts the high-S twin (r, n - s) of every vector signature, as WebCrypto signers may produce either', async () => {
+    for (const v of file.vectors) {
+      const sig = fromBase64Url(v.sig)!;
+      const s = toBigInt(sig.subarray(32));
+      expect(s <= N / 2n, `${v.description}: the frozen signature is low-S`).to.equal(true);
+      const high = toBase64Url(new Uint8Array([...sig.subarray(0, 32), ...toBytes32(N - s)]));
+      const result = await verifyHostCommand(
+        { ...v.command, sig: high },
+        { hostKey: file.publicKey, room: v.command.room, liveFingerprint: v.command.fp, now: v.command.iat, seen: new ReplayGuard() },
+      );
+      expect(result, v.description).to.deep.equal({ ok: true, command: { ...v.command, sig: high } });
     }
   });
 
@@ -150,10 +204,51 @@ describe('host commands: creation', () => {
     expectCode(() => createHostCommand({ room: 'r', op: 'lock', fp: FP, now: Number.NaN }), 'ERR_BAD_COMMAND');
   });
 
-  it('refuses to sign with something that is not a P-256 secret key', () => {
+  it('refuses to sign with something that is not a P-256 secret key or not a public key', async () => {
     const cmd = createHostCommand({ room: 'r', op: 'lock', fp: FP, now: NOW });
-    expectCode(() => signHostCommand(cmd, new Uint8Array(32)), 'ERR_BAD_KEY');
-    expectCode(() => signHostCommand(cmd, new Uint8Array(31).fill(1)), 'ERR_BAD_KEY');
+    const { publicKey, secretKey } = await generateHostKey();
+    expect(await rejectionCode(signHostCommand(cmd, new Uint8Array(32), publicKey))).to.equal('ERR_BAD_KEY');
+    expect(await rejectionCode(signHostCommand(cmd, new Uint8Array(31).fill(1), publicKey))).to.equal('ERR_BAD_KEY');
+    expect(await rejectionCode(signHostCommand(cmd, 'key' as unknown as Uint8Array, publicKey))).to.equal('ERR_BAD_KEY');
+    expect(await rejectionCode(signHostCommand(cmd, secretKey, 'not-a-key'))).to.equal('ERR_BAD_KEY');
+    expect(await rejectionCode(signHostCommand({ ...cmd, op: 'nuke' as HostOp }, secretKey, publicKey))).to.equal('ERR_BAD_COMMAND');
+  });
+
+  it('never yields an accepted command from a secret key paired with the wrong public key, before or after a good signature', async () => {
+    const cmd = createHostCommand({ room: 'r', op: 'lock', fp: FP, now: NOW });
+    const mine = await generateHostKey();
+    const other = await generateHostKey();
+    const refusedOrUnverifiable = async (publicKey: string): Promise<void> => {
+      let signed: SignedHostCommand | null = null;
+      try {
+        signed = await signHostCommand(cmd, mine.secretKey, publicKey);
+      } catch (err) {
+        expect((err as KibitzError).code).to.equal('ERR_BAD_KEY');
+      }
+      if (signed) {
+        const result = await verifyHostCommand(signed, { hostKey: publicKey, room: 'r', liveFingerprint: FP, now: NOW, seen: new ReplayGuard() });
+        expect(result).to.deep.equal({ ok: false, reason: 'signature' });
+      }
+    };
+    await refusedOrUnverifiable(other.publicKey);
+    const good = await signHostCommand(cmd, mine.secretKey, mine.publicKey);
+    const ctx = { hostKey: mine.publicKey, room: 'r', liveFingerprint: FP, now: NOW, seen: new ReplayGuard() };
+    expect((await verifyHostCommand(good, ctx)).ok).to.equal(true);
+    await refusedOrUnverifiable(other.publicKey);
+  });
+
+  it('signs a fresh, valid signature each time (WebCrypto ECDSA is randomised)', async () => {
+    const { host } = await fixture();
+    const cmd = createHostCommand({ room: 'r', op: 'lock', fp: FP, now: NOW });
+    const [a, b] = await Promise.all([
+      signHostCommand(cmd, host.secretKey, host.publicKey),
+      signHostCommand(cmd, host.secretKey, host.publicKey),
+    ]);
+    expect(a.sig).to.match(/^[A-Za-z0-9_-]{86}$/);
+    expect(a.sig).to.not.equal(b.sig);
+    for (const signed of [a, b]) {
+      expect(p256.verify(fromBase64Url(signed.sig)!, encodeHostCommand(cmd), fromBase64Url(host.publicKey)!, { lowS: false })).to.equal(true);
+    }
   });
 
   it('lists exactly the nine host ops', () => {
@@ -179,125 +274,158 @@ describe('normalizeFingerprint', () => {
 });
 
 describe('host commands: verification', () => {
-  it('accepts a genuine command and returns only the signed fields', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
-    const result = verifyHostCommand({ ...cmd, extra: 'ignored', admin: true }, ctx);
+  it('accepts a genuine command and returns only the signed fields', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
+    const result = await verifyHostCommand({ ...cmd, extra: 'ignored', admin: true }, ctx);
     expect(result).to.deep.equal({ ok: true, command: cmd });
   });
 
-  it('accepts the host key as bytes as well as base64url', () => {
-    const { sign, ctx, host } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, hostKey: fromBase64Url(host.publicKey)! }).ok).to.equal(true);
+  it('accepts the host key as bytes as well as base64url', async () => {
+    const { sign, ctx, host } = await fixture();
+    expect((await verifyHostCommand(await sign(), { ...ctx, hostKey: fromBase64Url(host.publicKey)! })).ok).to.equal(true);
   });
 
-  it('rejects a command signed by another key as a bad signature', () => {
-    const { ctx } = fixture();
-    const forger = generateHostKey();
-    const forged = signHostCommand(createHostCommand({ room: 'team standup', op: 'kick', target: 'peer-2', fp: FP, now: NOW }), forger.secretKey);
-    expect(verifyHostCommand(forged, ctx)).to.deep.equal({ ok: false, reason: 'signature' });
+  it('rejects a command signed by another key as a bad signature', async () => {
+    const { ctx } = await fixture();
+    const forger = await generateHostKey();
+    const forged = await signHostCommand(
+      createHostCommand({ room: 'team standup', op: 'kick', target: 'peer-2', fp: FP, now: NOW }),
+      forger.secretKey,
+      forger.publicKey,
+    );
+    expect(await verifyHostCommand(forged, ctx)).to.deep.equal({ ok: false, reason: 'signature' });
+    expect(await verifyHostCommand({ ...forged }, { ...ctx, hostKey: forger.publicKey })).to.deep.include({ ok: true });
   });
 
-  it('rejects everything when the committed host key is unusable', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, hostKey: 'not-a-key' })).to.deep.equal({ ok: false, reason: 'signature' });
-    expect(verifyHostCommand(sign(), { ...ctx, hostKey: new Uint8Array(33) })).to.deep.equal({ ok: false, reason: 'signature' });
-  });
-
-  it('rejects a command signed for another room', () => {
-    const { sign, ctx } = fixture({ room: 'other room' });
-    expect(verifyHostCommand(sign(), ctx)).to.deep.equal({ ok: false, reason: 'room' });
-  });
-
-  it('matches the room after normalising the verifier room name', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, room: '  TEAM   Standup' }).ok).to.equal(true);
-  });
-
-  it('rejects a command bound to a different certificate than the live connection', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, liveFingerprint: OTHER_FP })).to.deep.equal({ ok: false, reason: 'binding' });
-  });
-
-  it('rejects any command while the live fingerprint is unknown', () => {
-    for (const liveFingerprint of [null, undefined, '', 'garbage']) {
-      const { sign, ctx } = fixture();
-      expect(verifyHostCommand(sign(), { ...ctx, liveFingerprint })).to.deep.equal({ ok: false, reason: 'binding' });
+  it('rejects everything when the committed host key is unusable', async () => {
+    const { sign, ctx } = await fixture();
+    for (const hostKey of ['not-a-key', new Uint8Array(33), new Uint8Array(65), 42 as unknown as string]) {
+      expect(await verifyHostCommand(await sign(), { ...ctx, hostKey }), String(hostKey)).to.deep.equal({ ok: false, reason: 'signature' });
     }
   });
 
-  it('compares fingerprints after normalising both spellings', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, liveFingerprint: FP_NORMAL.replace(/:/g, '').toUpperCase() }).ok).to.equal(true);
+  it('rejects a command signed for another room', async () => {
+    const { sign, ctx } = await fixture({ room: 'other room' });
+    expect(await verifyHostCommand(await sign(), ctx)).to.deep.equal({ ok: false, reason: 'room' });
   });
 
-  it('rejects a command issued 121 s ago as stale and accepts one exactly 120 s old', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign({ now: NOW - 121_000 }), ctx)).to.deep.equal({ ok: false, reason: 'stale' });
-    expect(verifyHostCommand(sign({ now: NOW - COMMAND_MAX_AGE_MS }), ctx).ok).to.equal(true);
+  it('matches the room after normalising the verifier room name', async () => {
+    const { sign, ctx } = await fixture();
+    expect((await verifyHostCommand(await sign(), { ...ctx, room: '  TEAM   Standup' })).ok).to.equal(true);
   });
 
-  it('rejects a command issued 61 s in the future and accepts one exactly 60 s ahead', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign({ now: NOW + 61_000 }), ctx)).to.deep.equal({ ok: false, reason: 'future' });
-    expect(verifyHostCommand(sign({ now: NOW + COMMAND_MAX_FUTURE_MS }), ctx).ok).to.equal(true);
+  it('rejects a command bound to a different certificate than the live connection', async () => {
+    const { sign, ctx } = await fixture();
+    expect(await verifyHostCommand(await sign(), { ...ctx, liveFingerprint: OTHER_FP })).to.deep.equal({ ok: false, reason: 'binding' });
   });
 
-  it('rejects everything as stale when the verifier clock is not a number', () => {
-    const { sign, ctx } = fixture();
-    expect(verifyHostCommand(sign(), { ...ctx, now: Number.NaN })).to.deep.equal({ ok: false, reason: 'stale' });
+  it('rejects any command while the live fingerprint is unknown', async () => {
+    for (const liveFingerprint of [null, undefined, '', 'garbage']) {
+      const { sign, ctx } = await fixture();
+      expect(await verifyHostCommand(await sign(), { ...ctx, liveFingerprint })).to.deep.equal({ ok: false, reason: 'binding' });
+    }
   });
 
-  it('accepts a command once and rejects the same id again as a replay', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
-    expect(verifyHostCommand(cmd, ctx).ok).to.equal(true);
-    expect(verifyHostCommand(cmd, { ...ctx, now: NOW + 1 })).to.deep.equal({ ok: false, reason: 'replay' });
-    expect(verifyHostCommand(cmd, { ...ctx, now: NOW + COMMAND_MAX_AGE_MS })).to.deep.equal({ ok: false, reason: 'replay' });
+  it('compares fingerprints after normalising both spellings', async () => {
+    const { sign, ctx } = await fixture();
+    const liveFingerprint = FP_NORMAL.replace(/:/g, '').toUpperCase();
+    expect((await verifyHostCommand(await sign(), { ...ctx, liveFingerprint })).ok).to.equal(true);
   });
 
-  it('does not remember a rejected command, so a forgery cannot burn a genuine id', () => {
-    const { sign, ctx } = fixture();
-    const genuine = sign();
-    const forger = generateHostKey();
-    const forged = signHostCommand({ ...genuine }, forger.secretKey);
-    expect(verifyHostCommand(forged, ctx)).to.deep.equal({ ok: false, reason: 'signature' });
-    expect(verifyHostCommand(genuine, { ...ctx, liveFingerprint: OTHER_FP })).to.deep.equal({ ok: false, reason: 'binding' });
-    expect(verifyHostCommand(genuine, { ...ctx, now: NOW - 61_000 })).to.deep.equal({ ok: false, reason: 'future' });
+  it('rejects a command issued 121 s ago as stale and accepts one exactly 120 s old', async () => {
+    const { sign, ctx } = await fixture();
+    expect(await verifyHostCommand(await sign({ now: NOW - 121_000 }), ctx)).to.deep.equal({ ok: false, reason: 'stale' });
+    expect((await verifyHostCommand(await sign({ now: NOW - COMMAND_MAX_AGE_MS }), ctx)).ok).to.equal(true);
+  });
+
+  it('rejects a command issued 61 s in the future and accepts one exactly 60 s ahead', async () => {
+    const { sign, ctx } = await fixture();
+    expect(await verifyHostCommand(await sign({ now: NOW + 61_000 }), ctx)).to.deep.equal({ ok: false, reason: 'future' });
+    expect((await verifyHostCommand(await sign({ now: NOW + COMMAND_MAX_FUTURE_MS }), ctx)).ok).to.equal(true);
+  });
+
+  it('rejects everything as stale when the verifier clock is not a number', async () => {
+    const { sign, ctx } = await fixture();
+    expect(await verifyHostCommand(await sign(), { ...ctx, now: Number.NaN })).to.deep.equal({ ok: false, reason: 'stale' });
+  });
+
+  it('accepts a command once and rejects the same id again as a replay', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
+    expect((await verifyHostCommand(cmd, ctx)).ok).to.equal(true);
+    expect(await verifyHostCommand(cmd, { ...ctx, now: NOW + 1 })).to.deep.equal({ ok: false, reason: 'replay' });
+    expect(await verifyHostCommand(cmd, { ...ctx, now: NOW + COMMAND_MAX_AGE_MS })).to.deep.equal({ ok: false, reason: 'replay' });
+  });
+
+  it('accepts exactly one of several concurrent verifications of one command and rejects the rest as replays', async () => {
+    const { host, sign, ctx } = await fixture();
+    const cmd = await sign();
+    // A second signature over the same fields has the same id: a replay with a new signature.
+    const twin = await signHostCommand({ ...cmd }, host.secretKey, host.publicKey);
+    const results = await Promise.all([cmd, twin, cmd, twin].map((input) => verifyHostCommand(input, ctx)));
+    expect(results.filter((r) => r.ok).length).to.equal(1);
+    expect(results.filter((r) => !r.ok)).to.deep.equal(Array(3).fill({ ok: false, reason: 'replay' }));
+    expect(ctx.seen.size).to.equal(1);
+  });
+
+  it('does not remember a rejected command, so a forgery cannot burn a genuine id', async () => {
+    const { sign, ctx } = await fixture();
+    const genuine = await sign();
+    const forger = await generateHostKey();
+    const forged = await signHostCommand({ ...genuine }, forger.secretKey, forger.publicKey);
+    expect(await verifyHostCommand(forged, ctx)).to.deep.equal({ ok: false, reason: 'signature' });
+    expect(await verifyHostCommand(genuine, { ...ctx, liveFingerprint: OTHER_FP })).to.deep.equal({ ok: false, reason: 'binding' });
+    expect(await verifyHostCommand(genuine, { ...ctx, now: NOW - 61_000 })).to.deep.equal({ ok: false, reason: 'future' });
     expect(ctx.seen.has(genuine.id)).to.equal(false);
-    expect(verifyHostCommand(genuine, ctx).ok).to.equal(true);
+    expect((await verifyHostCommand(genuine, ctx)).ok).to.equal(true);
   });
 
-  it('rejects any single flipped byte of the signature', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
+  it('rejects any single flipped byte of the signature', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
     const sig = fromBase64Url(cmd.sig)!;
     for (let i = 0; i < sig.length; i++) {
       for (const mask of [0x01, 0x80, 0xff]) {
         const flipped = sig.slice();
         flipped[i] ^= mask;
-        const result = verifyHostCommand({ ...cmd, sig: toBase64Url(flipped) }, ctx);
+        const result = await verifyHostCommand({ ...cmd, sig: toBase64Url(flipped) }, ctx);
         expect(result, `byte ${i} ^ ${mask}`).to.deep.equal({ ok: false, reason: 'signature' });
       }
     }
     expect(ctx.seen.size).to.equal(0);
   });
 
-  it('rejects any single changed character of the signature text, including non-canonical spellings', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
+  it('rejects a signature whose r or s is zero or at least the group order', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
+    const sig = fromBase64Url(cmd.sig)!;
+    const r = sig.subarray(0, 32);
+    const s = sig.subarray(32);
+    const zero = new Uint8Array(32);
+    const order = toBytes32(N);
+    const max = new Uint8Array(32).fill(0xff);
+    for (const [a, b] of [[zero, s], [r, zero], [order, s], [r, order], [max, s], [r, max]]) {
+      const result = await verifyHostCommand({ ...cmd, sig: toBase64Url(new Uint8Array([...a, ...b])) }, ctx);
+      expect(result).to.deep.equal({ ok: false, reason: 'signature' });
+    }
+  });
+
+  it('rejects any single changed character of the signature text, including non-canonical spellings', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
     for (let i = 0; i < cmd.sig.length; i++) {
       for (const c of ['A', 'B', 'f', 'g', '-', '_', '0']) {
         if (cmd.sig[i] === c) continue;
         const sig = cmd.sig.slice(0, i) + c + cmd.sig.slice(i + 1);
-        expect(verifyHostCommand({ ...cmd, sig }, ctx).ok, `char ${i} -> ${c}`).to.equal(false);
+        expect((await verifyHostCommand({ ...cmd, sig }, ctx)).ok, `char ${i} -> ${c}`).to.equal(false);
       }
     }
   });
 
-  it('rejects a change to any signed field', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
+  it('rejects a change to any signed field', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
     const changes: Array<[keyof HostCommand, unknown, string]> = [
       ['room', 'team standuq', 'signature'],
       ['op', 'reset', 'signature'],
@@ -311,20 +439,20 @@ describe('host commands: verification', () => {
       ['v', 2, 'malformed'],
     ];
     for (const [field, value, reason] of changes) {
-      expect(verifyHostCommand({ ...cmd, [field]: value }, ctx), `${field} = ${String(value)}`).to.deep.equal({
+      expect(await verifyHostCommand({ ...cmd, [field]: value }, ctx), `${field} = ${String(value)}`).to.deep.equal({
         ok: false,
         reason,
       });
     }
     for (const op of HOST_OPS.filter((o) => o !== cmd.op)) {
-      expect(verifyHostCommand({ ...cmd, op }, ctx), op).to.deep.equal({ ok: false, reason: 'signature' });
+      expect(await verifyHostCommand({ ...cmd, op }, ctx), op).to.deep.equal({ ok: false, reason: 'signature' });
     }
-    expect(verifyHostCommand(cmd, ctx).ok).to.equal(true);
+    expect((await verifyHostCommand(cmd, ctx)).ok).to.equal(true);
   });
 
-  it('rejects malformed input as malformed and never throws', () => {
-    const { sign, ctx } = fixture();
-    const cmd = sign();
+  it('rejects malformed input as malformed and never rejects', async () => {
+    const { sign, ctx } = await fixture();
+    const cmd = await sign();
     const hostile = Object.defineProperty({ ...cmd }, 'room', {
       get() {
         throw new Error('boom');
@@ -378,17 +506,24 @@ describe('host commands: verification', () => {
     ];
     for (const [i, input] of inputs.entries()) {
       let result: unknown;
-      expect(() => (result = verifyHostCommand(input, ctx)), `input ${i}`).to.not.throw();
+      let rejected = false;
+      await verifyHostCommand(input, ctx).then(
+        (r) => (result = r),
+        () => (rejected = true),
+      );
+      expect(rejected, `input ${i}`).to.equal(false);
       expect(result, `input ${i}`).to.deep.equal({ ok: false, reason: 'malformed' });
     }
     expect(ctx.seen.size).to.equal(0);
   });
 
-  it('never throws even when the verifier context is broken', () => {
-    const { sign, ctx } = fixture();
+  it('never rejects even when the verifier context is broken', async () => {
+    const { sign, ctx } = await fixture();
     const broken = { ...ctx, seen: null as unknown as ReplayGuard };
-    expect(() => verifyHostCommand(sign(), broken)).to.not.throw();
-    expect(verifyHostCommand(sign(), broken).ok).to.equal(false);
+    let rejected = false;
+    const result = await verifyHostCommand(await sign(), broken).catch(() => ((rejected = true), null));
+    expect(rejected).to.equal(false);
+    expect(result!.ok).to.equal(false);
   });
 });
 
@@ -403,11 +538,11 @@ describe('ReplayGuard', () => {
     expect(guard.size).to.equal(2);
   });
 
-  it('stays bounded under a steady stream of accepted commands', () => {
-    const { sign, ctx } = fixture();
+  it('stays bounded under a steady stream of accepted commands', async () => {
+    const { sign, ctx } = await fixture();
     for (let t = 0; t < 600; t++) {
       const now = NOW + t * 1_000;
-      expect(verifyHostCommand(sign({ now }), { ...ctx, now }).ok).to.equal(true);
+      expect((await verifyHostCommand(await sign({ now }), { ...ctx, now })).ok).to.equal(true);
     }
     expect(ctx.seen.size).to.be.at.most(181);
   });
