@@ -4,6 +4,18 @@ import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
+/**
+ * Collapse the whitespace of css`` literals in the script-tag bundle: terser leaves template
+ * text alone. Runs after TypeScript, which compiles from disk and ignores earlier transforms.
+ */
+const compactCss = () => ({
+  name: 'compact-css',
+  transform(code, id) {
+    if (!id.endsWith('styles.ts')) return null;
+    return code.replace(/css\s*`([^`]*)`/g, (_, body) => 'css`' + body.replace(/\s+/g, ' ').replace(/\s*([{};:,>])\s*/g, '$1').trim() + '`');
+  },
+});
+
 const external = (id) => /^(lit|@lit)(\/|$)/.test(id);
 
 export default [
@@ -19,6 +31,7 @@ export default [
     plugins: [
       nodeResolve({ browser: true, exportConditions: ['production'] }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist' }),
+      compactCss(),
       terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
     ],
   },

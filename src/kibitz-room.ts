@@ -1,4 +1,20 @@
 // The script-tag bundle: registers <kibitz-room> and exports the public API, so both
 // <script type="module" src=".../kibitz-room.js"> and import('.../kibitz-room.js') work.
+// The in-memory test transport stays out of it: every visitor pays for each byte here.
 import './define.js';
-export * from './index.js';
+export {
+  KibitzRoomElement,
+  KibitzError,
+  createRoom,
+  formatRoomLink,
+  parseRoomLink,
+  generateHostKey,
+  sealHostKey,
+  unsealHostKey,
+  normalizeRoomName,
+  Room,
+  rtcLinkFactory,
+  PeerJsTransport,
+  BroadcastTransport,
+} from './index.js';
+export type * from './index.js';
