@@ -326,6 +326,8 @@ export class KibitzRoomElement extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('pagehide', this.onPageHide);
+    // Warm the certificate lookup so join() does not wait on IndexedDB.
+    if (!this.certificate) void persistentCertificate();
     if (this.autojoin && this.status !== 'joined') void this.join().catch(() => undefined);
   }
 
