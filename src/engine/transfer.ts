@@ -18,6 +18,8 @@ const HIGH_BACKLOG = 8 * 1024 * 1024;
 const LOW_BACKLOG = 2 * 1024 * 1024;
 /** Blobs are read this much at a time and cut into chunks. */
 const READ_SIZE = 4 * 1024 * 1024;
+/** A sender may have this many transfers in flight to one receiver; more are dropped. */
+const MAX_OPEN_PER_SENDER = 16;
 export const CHUNK_SIZE = MAX_CONTENT_FRAME - 1 - TRANSFER_ID_BYTES;
 
 export interface TransferOptions {
@@ -109,7 +111,7 @@ export class Inbound {
     const key = `${from}/${frame.id}`;
     switch (frame.kind) {
       case 'start':
-        if (this.open.has(key)) return null;
+        if (this.open.has(key) || this.countFrom(from) >= MAX_OPEN_PER_SENDER) return null;
         this.open.set(key, { from, to: frame.direct ? selfId : null, name: frame.name, type: frame.type, size: frame.size, received: 0, parts: [] });
         return { progress: { id: frame.id, received: 0, total: frame.size } };
       case 'chunk': {
@@ -134,6 +136,12 @@ export class Inbound {
         this.open.delete(key);
         return null;
     }
+  }
+
+  private countFrom(from: string): number {
+    let n = 0;
+    for (const a of this.open.values()) if (a.from === from) n++;
+    return n;
   }
 
   /** Forget everything from a peer that left. */
