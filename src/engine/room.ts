@@ -126,6 +126,8 @@ interface Member {
   link: Link | null;
   lastSeen: number;
   said: 'bye' | null;
+  /** Content sent before this member's link existed, delivered when it does. */
+  unsent?: (string | Uint8Array)[];
 }
 
 interface Guest {
@@ -267,7 +269,11 @@ export class Room extends Emitter<RoomEvents> {
     }
     const direct = to !== undefined;
     const frame = encodeContentFrame(data, direct);
-    for (const member of this.targets(to)) member.link?.sendContent(frame);
+    for (const member of this.targets(to)) {
+      // A rostered peer whose link is still being made gets the message once it exists.
+      if (member.link) member.link.sendContent(frame);
+      else (member.unsent ??= []).push(frame);
+    }
   }
 
   /**
@@ -866,7 +872,7 @@ export class Room extends Emitter<RoomEvents> {
     for (const entry of frame.peers) {
       const old = previous.get(entry.id);
       const memberLink = entry.id === sender ? link : entry.id === this.selfId ? null : (old?.link ?? null);
-      next.set(entry.id, { entry, link: memberLink, lastSeen: old?.lastSeen ?? this.clock.now(), said: null });
+      next.set(entry.id, { entry, link: memberLink, lastSeen: old?.lastSeen ?? this.clock.now(), said: null, unsent: old?.unsent });
     }
     this.members = next;
     const wasJoined = this.status === 'joined';
@@ -896,8 +902,14 @@ export class Room extends Emitter<RoomEvents> {
     if (!self) return;
     for (const member of this.members.values()) {
       if (member.entry.id === this.selfId || member.link || this.cutOff.has(member.entry.id)) continue;
-      if (member.entry.order < self.entry.order) member.link = this.createMeshLink(member.entry.id, true);
+      if (member.entry.order < self.entry.order) this.linkMember(member, this.createMeshLink(member.entry.id, true));
     }
+  }
+
+  private linkMember(member: Member, link: Link): void {
+    member.link = link;
+    for (const frame of member.unsent ?? []) link.sendContent(frame);
+    member.unsent = undefined;
   }
 
   /** A link whose frames, tracks and faults flow into this room; the caller picks its signaling path. */
@@ -982,9 +994,9 @@ export class Room extends Emitter<RoomEvents> {
       const self = this.members.get(this.selfId)!;
       const isOffer = 'description' in frame.data && frame.data.description.type === 'offer';
       if (!isOffer || member.entry.order < self.entry.order || this.cutOff.has(peerId)) return;
-      member.link = this.createMeshLink(peerId, false);
+      this.linkMember(member, this.createMeshLink(peerId, false));
     }
-    void member.link.handleSignal(frame.data);
+    void member.link?.handleSignal(frame.data);
   }
 
   // ---- inbound frames ---------------------------------------------------------------------
