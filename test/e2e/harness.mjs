@@ -1,8 +1,39 @@
 // Multi-page scenarios: real headless Chromium pages (one browser context each, so each has
 // its own certificate store), the demo server with the embedded broker, and helpers to read
 // a page's call state.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from '../../demo/server.mjs';
+
+/**
+ * The demo server (page + broker) runs in a child process: the PeerJS server keeps timers
+ * running after close(), which would keep a test file's process from ever exiting.
+ */
+function startServer() {
+  const child = fork(fileURLToPath(new URL('../../demo/server.mjs', import.meta.url)), [], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`demo server exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const url = out.match(/(http:\/\/\S+\/)/)?.[1];
+      if (!url) return;
+      child.stdout.removeAllListeners('data');
+      child.removeAllListeners('exit');
+      resolve({
+        url,
+        close: () => new Promise((done) => {
+          if (child.exitCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGTERM');
+        }),
+      });
+    });
+  });
+}
 
 export const chromiumArgs = [
   '--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
@@ -12,7 +43,7 @@ export const chromiumArgs = [
 ];
 
 export async function launch() {
-  const server = await startServer({ port: 0, quiet: true });
+  const server = await startServer();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
   const contexts = [];
   return {
