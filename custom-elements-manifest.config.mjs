@@ -1,0 +1,6 @@
+// custom-elements.json is generated from the source's JSDoc (`npm run analyze`, part of the build).
+export default {
+  globs: ['src/**/*.ts'],
+  exclude: ['src/**/*.test.ts'],
+  litelement: true,
+};
