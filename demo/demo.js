@@ -2,6 +2,8 @@
 const { createRoom, parseRoomLink } = await import('/kibitz-room.js');
 
 const $ = (id) => document.getElementById(id);
+// Following a room link from this page changes only the fragment: start over with it.
+addEventListener('hashchange', () => location.reload());
 const log = (text) => ($('log').textContent = text);
 
 if (location.hash.length <= 1) {
@@ -37,6 +39,12 @@ if (location.hash.length <= 1) {
     $('stage').append(room);
     if (attrs['host-seal']) $('host-form').hidden = false;
     room.addEventListener('kibitz-error', (e) => log(`${e.detail.code}: ${e.detail.message}`));
+    room.addEventListener('kibitz-state', (e) => {
+      $('join-form').hidden = ['joined', 'connecting', 'waiting'].includes(e.detail.state);
+    });
+    room.addEventListener('kibitz-host', () => {
+      if (room.isHost) $('host-form').hidden = true;
+    });
     room.addEventListener('kibitz-join', (e) => !e.detail.peer.self && log(`${e.detail.peer.name || 'A guest'} joined`));
     room.addEventListener('kibitz-leave', (e) => log(`${e.detail.peer.name || 'A guest'} left (${e.detail.reason})`));
     $('join-form').addEventListener('submit', (event) => {
