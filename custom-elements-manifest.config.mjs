@@ -3,4 +3,6 @@ export default {
   globs: ['src/**/*.ts'],
   exclude: ['src/**/*.test.ts'],
   litelement: true,
+  // package.json names the manifest itself; a run with another --outdir must not rewrite it.
+  packagejson: false,
 };
