@@ -2,7 +2,16 @@
 // product's implementation (WebCrypto ECDSA P-256: createHostCommand + signHostCommand, and
 // the full verifyHostCommand with its room, binding, freshness and replay checks), plus a
 // raw WebCrypto ECDSA P-256 verify of the same bytes for comparison. One page, one thread.
+import { readFileSync } from 'node:fs';
 import { settle, summary } from './lib/browser.mjs';
+
+/** Name the implementation from the source the bench bundles, so the report cannot go stale. */
+function implementation() {
+  const source = readFileSync(new URL('../src/crypto/command.ts', import.meta.url), 'utf8');
+  if (/crypto\.subtle\.(sign|verify)/.test(source)) return "WebCrypto ECDSA P-256 (the browser's native implementation, asynchronous)";
+  if (/@noble\/curves/.test(source)) return '@noble/curves P-256 (pure JavaScript, on the main thread)';
+  return 'unknown';
+}
 
 const RUN_MS = 1000;
 
@@ -18,7 +27,7 @@ export async function cryptoFigure(bench, { runs, log }) {
   await page.close();
   return {
     figures: {
-      implementation: 'WebCrypto ECDSA P-256 (the browser\'s native implementation, asynchronous)',
+      implementation: implementation(),
       sign: summary(raw.map((r) => r.sign)),
       verify: summary(raw.map((r) => r.verify)),
       webcryptoVerify: summary(raw.map((r) => r.webcryptoVerify)),

@@ -32,11 +32,11 @@ async function mesh(pages, { media, peers }, server) {
       const joiner = pages[k];
       const start = await joiner.run((b, a) => b.join(a), { room, media, signaling: server.url, id: ids[k], others: ids.slice(0, k) });
       const reached = pages.slice(0, k + 1).map((p) => p.run((b, count) => b.connected(count), k));
-      const times = await within(Promise.all(reached), media ? 30_000 : 15_000, `peer ${k + 1} of ${peers} connected`);
+      const times = await within(Promise.all(reached), media ? 25_000 : 15_000, `peer ${k + 1} of ${peers} connected`);
       steps.push(Math.max(...times) - start);
       if (joiner.kind === 'kibitz') joinResolved.push((await joiner.run((b) => b.joinedAt())) - start);
       // Let the CPU settle before the next joiner (media never quite does).
-      await settle({ minMs: media ? 300 : 100, maxMs: media ? 600 : 400 });
+      await settle(media ? { minMs: 200, maxMs: 300 } : { minMs: 0, windowMs: 100, maxMs: 400 });
     }
   } catch (err) {
     const errors = await Promise.all(pages.slice(0, peers).map((p) => p.run((b) => b.errors()).catch(() => [])));
@@ -57,7 +57,6 @@ export async function joinFigure(bench, { runs, mediaRuns = runs, minRuns = 3, d
   await settle({ maxMs: 5000 });
   // Warm-up (discarded): every page joins once, so certificates, caches and JIT are warm alike.
   for (const impl of IMPLEMENTATIONS) await mesh(pools[impl], { media: false, peers: 8 }, bench.server);
-  await mesh(pools.kibitz, { media: true, peers: 2 }, bench.server);
 
   const raw = {};
   let dataRunMs = 0;

@@ -9,7 +9,7 @@
 import { clock, settle, sleep, summary, within } from './lib/browser.mjs';
 
 export const MODES = process.env.MODES ? process.env.MODES.split(',') : ['leave', 'closed', 'frozen', 'crashed'];
-const DEADLINE_MS = 20_000;
+const DEADLINE_MS = 15_000;
 
 async function trigger(mode, page) {
   if (mode === 'leave') await page.run((b) => b.leave());

@@ -1,7 +1,8 @@
 // `npm run bench`: every figure of BENCHMARKS.md in one run, baselines included, on this
 // machine. Prints a table, writes bench/results.json and regenerates BENCHMARKS.md.
-// `node bench/run.mjs join latency` runs only the named figures and writes nothing.
-import { readFileSync, writeFileSync } from 'node:fs';
+// `node bench/run.mjs join latency` runs only the named figures and writes nothing;
+// `node bench/run.mjs --report` rewrites BENCHMARKS.md from the last bench/results.json.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startBenchServer } from './lib/server.mjs';
 import { Bench } from './lib/browser.mjs';
@@ -11,7 +12,7 @@ import { cryptoFigure } from './crypto.mjs';
 import { BROADCASTS, ROUNDS, latencyFigure } from './latency.mjs';
 import { joinFigure } from './join.mjs';
 import { recoveryFigure } from './recovery.mjs';
-import { throughputFigure } from './throughput.mjs';
+import { PROBE_TOTAL, throughputFigure } from './throughput.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Runs per figure: medians of these. Media meshes and 256 MiB transfers are the costly ones. */
@@ -19,6 +20,20 @@ const RUNS = { crypto: 3, latency: 3, join: 5, joinMedia: 3, joinMin: 3, recover
 /** Join runs past joinMin only while the bench (this script) stays under this budget. */
 const BUDGET_MS = 8.5 * 60 * 1000;
 const FIGURES = ['size', 'crypto', 'latency', 'recovery', 'throughput', 'join'];
+
+// `node bench/run.mjs --report` only regenerates BENCHMARKS.md from bench/results.json (after editing bench/notes.md).
+if (process.argv[2] === '--report') {
+  const doc = JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8'));
+  writeReport(doc);
+  console.log(table(rows(doc.results)));
+  process.exit(0);
+}
+
+function writeReport(doc) {
+  // Hand-written notes on what the figures mean and where the misses come from.
+  const notes = existsSync(`${root}bench/notes.md`) ? readFileSync(`${root}bench/notes.md`, 'utf8') : '';
+  writeFileSync(`${root}BENCHMARKS.md`, markdown(doc) + (notes ? `\n${notes}` : ''));
+}
 
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !FIGURES.includes(name));
@@ -67,10 +82,11 @@ if (!only.length) {
     peerjsVersion: JSON.parse(readFileSync(`${root}node_modules/peerjs/package.json`, 'utf8')).version,
     runs: RUNS,
     latency: { rounds: ROUNDS, broadcasts: BROADCASTS },
+    probeMiB: PROBE_TOTAL / 2 ** 20,
     results,
   };
   writeFileSync(`${root}bench/results.json`, `${JSON.stringify(doc, null, 2)}\n`);
-  writeFileSync(`${root}BENCHMARKS.md`, markdown(doc));
+  writeReport(doc);
   log('wrote bench/results.json and BENCHMARKS.md');
 }
 process.exit(0);
