@@ -38,6 +38,8 @@ export interface LinkOptions {
 export interface Link {
   remoteId: string;
   readonly isOpen: boolean;
+  /** Closed for good (a link still connecting is neither open nor closed). */
+  readonly isClosed: boolean;
   /** Remote DTLS certificate fingerprint read from the live connection, normalised. */
   fingerprint(): Promise<string | null>;
   sendControl(frame: string): void;

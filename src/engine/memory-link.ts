@@ -60,6 +60,10 @@ export class MemoryLink implements Link {
     }
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get isOpen(): boolean {
     return this.opened && !this.closed;
   }

@@ -189,6 +189,7 @@ export class Room extends Emitter<RoomEvents> {
   private rebroadcasts = 0;
   private claiming = false;
   private readonly inbound = new Inbound();
+  private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
   /** Per-link flood budgets (see FLOOD_BUDGET). */
   private readonly budgets = new WeakMap<Link, { tokens: number; at: number; over: number }>();
   /** Peers whose pair link this participant cut for flooding: not redialled while rostered. */
@@ -468,6 +469,7 @@ export class Room extends Emitter<RoomEvents> {
   private dialSlot(target: string, generation: number): Promise<DialOutcome> {
     return new Promise<DialOutcome>((resolve) => {
       let answered = false;
+      let offered = false;
       let timer: unknown = null;
       const settle = (outcome: DialOutcome) => {
         if (this.dial?.link !== link) return;
@@ -480,7 +482,16 @@ export class Room extends Emitter<RoomEvents> {
         { remoteId: target, dialer: true, polite: true, tracks: this.tracks },
         {
           // Through the broker until admitted; afterwards over the link itself.
-          signal: (l, data) => (this.dial?.link === l || this.lobbyLink === l ? void this.sealTo(target, data) : this.relaySignal(l, data)),
+          signal: (l, data) => {
+            if (this.dial?.link !== l && this.lobbyLink !== l) return this.relaySignal(l, data);
+            // The answer clock starts once the offer leaves: a busy page may take long to make it.
+            if (!offered && 'description' in data && data.description.type === 'offer') {
+              offered = true;
+              void this.sealTo(target, data).then(() => startAnswerClock());
+              return;
+            }
+            void this.sealTo(target, data);
+          },
           open: (l) => this.sendHello(l),
           close: (l, reason) => {
             if (this.dial?.link === l) settle('timeout');
@@ -501,9 +512,17 @@ export class Room extends Emitter<RoomEvents> {
           settle(outcome);
         },
       };
+      const startAnswerClock = () => {
+        if (answered || this.dial?.link !== link) return;
+        this.clock.clearTimeout(timer);
+        timer = this.clock.setTimeout(() => {
+          if (!answered && generation === this.generation) settle('timeout');
+        }, this.timing.answerMs);
+      };
+      // Until the offer is out, only a generous bound applies.
       timer = this.clock.setTimeout(() => {
         if (!answered && generation === this.generation) settle('timeout');
-      }, this.timing.answerMs);
+      }, this.timing.linkOpenMs);
     });
   }
 
@@ -551,7 +570,7 @@ export class Room extends Emitter<RoomEvents> {
 
   // ---- coordinator ------------------------------------------------------------------------
 
-  private becomeCoordinator(slot: { index: number; endpoint: SignalingEndpoint } | null, fresh: boolean): void {
+  private becomeCoordinator(slot: { index: number; endpoint: SignalingEndpoint } | null, fresh: boolean, gone: Departure[] = []): void {
     this.coordinatorId = this.selfId;
     this.epoch += 1;
     if (fresh) {
@@ -565,7 +584,7 @@ export class Room extends Emitter<RoomEvents> {
     if (fresh && slot) void this.probeHigherSlots(slot.endpoint);
     this.setStatus('joined');
     this.rebroadcasts = 3;
-    this.broadcastRoster([]);
+    this.broadcastRoster(gone);
     this.emit('coordinator', { id: this.selfId });
     if (fresh) this.emit('join', { peer: this.describe(this.members.get(this.selfId)!) });
     this.emitParticipants();
@@ -855,6 +874,8 @@ export class Room extends Emitter<RoomEvents> {
       this.dial?.settle('joined');
       this.lobbyLink = null;
       link.remoteId = sender;
+      // Tracks on this link were announced under the coordinator's slot id: announce them again.
+      for (const [slot, track] of this.linkTracks.get(link) ?? []) this.emit('track', { peerId: sender, slot, track });
       if (this.endpoint) {
         this.endpoint.close();
         this.endpoint = null;
@@ -1124,6 +1145,9 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private onTrack(link: Link, slot: MediaSlot, track: MediaStreamTrack): void {
+    const seen = this.linkTracks.get(link) ?? [];
+    seen.push([slot, track]);
+    this.linkTracks.set(link, seen);
     this.emit('track', { peerId: link.remoteId, slot, track });
   }
 
@@ -1178,7 +1202,7 @@ export class Room extends Emitter<RoomEvents> {
     }
     if (peerId === this.coordinatorId) {
       this.removeMember(peerId, reason);
-      this.elect();
+      this.elect([{ id: peerId, reason }]);
       return;
     }
     // A participant's link dropped: the coordinator decides whether it left; if it is still
@@ -1214,12 +1238,13 @@ export class Room extends Emitter<RoomEvents> {
     return candidates[0]?.entry.id ?? null;
   }
 
-  private elect(): void {
+  /** `gone`: the departed coordinator, so that everyone hears the same reason from the successor. */
+  private elect(gone: Departure[] = []): void {
     const successor = this.expectedSuccessor();
     this.electedAt = this.clock.now();
     if (!successor) return;
     if (successor === this.selfId) {
-      this.becomeCoordinator(null, false);
+      this.becomeCoordinator(null, false, gone);
       return;
     }
     this.coordinatorId = successor;

@@ -85,6 +85,10 @@ export class RtcLink implements Link {
     this.shutdown('failed');
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get isOpen(): boolean {
     return this.opened && !this.closed;
   }

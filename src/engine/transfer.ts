@@ -78,6 +78,8 @@ export async function sendTransfer(links: Link[], payload: Payload, direct: bool
       frame.set(piece, header.byteLength);
       for (const link of links) {
         if (link.contentBacklog() > HIGH_BACKLOG) await link.drained(LOW_BACKLOG);
+        // A recipient that went away mid-transfer must not look like a delivery.
+        if (link.isClosed) throw new KibitzError('ERR_SEND', `${link.remoteId} left before the transfer finished`);
         link.sendContent(frame);
       }
       sent += piece.byteLength;

@@ -23,6 +23,13 @@ describe('a call through the real broker', () => {
       }
     }
 
+    // Every tile has the right stream, the coordinator's too (its tracks arrive before its id is known).
+    for (const el of [a, b, c]) {
+      for (const other of [a, b, c]) {
+        if (other !== el) expect(el.getStream(other.selfId!)?.getVideoTracks().length, `${el.name} holds ${other.name}'s video`).to.equal(1);
+      }
+    }
+
     const got = { a: collect(a, 'kibitz-message'), b: collect(b, 'kibitz-message'), c: collect(c, 'kibitz-message') };
     a.send({ text: 'hello all' });
     b.send('for cat only', c.selfId!);
