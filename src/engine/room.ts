@@ -515,9 +515,12 @@ export class Room extends Emitter<RoomEvents> {
       const startAnswerClock = () => {
         if (answered || this.dial?.link !== link) return;
         this.clock.clearTimeout(timer);
+        // Slot 0 answers at once if anyone holds it. A higher slot is taken by a successor only
+        // after the old coordinator went silent: the broker holds our offer until then.
+        const wait = target === this.slotId(0) ? this.timing.answerMs : this.timing.answerMs + this.timing.reapMs;
         timer = this.clock.setTimeout(() => {
           if (!answered && generation === this.generation) settle('timeout');
-        }, this.timing.answerMs);
+        }, wait);
       };
       // Until the offer is out, only a generous bound applies.
       timer = this.clock.setTimeout(() => {
