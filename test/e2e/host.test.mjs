@@ -95,6 +95,11 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
     const victim = await env.open({ ...attrsOf(room), name: 'Victim' });
     await victim.join();
     await until(async () => (await coord.ids()).length === 4, 'four in the room');
+    // The victim checks the signed kick over its own link to the host: wait until that link is up.
+    await until(
+      async () => victim.eval((hostId) => window.room.participants.some((p) => p.id === hostId && p.fingerprint), host.id),
+      'the victim is linked to the host',
+    );
 
     await host.eval((id) => window.room.kick(id), victim.id);
     await until(async () => (await state(victim)) === 'kicked', 'the victim is kicked');
