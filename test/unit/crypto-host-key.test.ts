@@ -11,16 +11,8 @@ import {
   unsealHostKey,
 } from '../../src/crypto/host-key.js';
 import { KibitzError } from '../../src/errors.js';
+import { codeOf } from './error-code.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(KibitzError);
-    return (err as KibitzError).code;
-  }
-  return 'resolved';
-}
 
 function syncCodeOf(fn: () => unknown): string {
   try {

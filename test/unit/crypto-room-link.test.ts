@@ -5,6 +5,7 @@ import { generateHostKey, unsealHostKey } from '../../src/crypto/host-key.js';
 import { createRoom, formatRoomLink, parseRoomLink } from '../../src/crypto/room-link.js';
 import type { RoomLinkAttributes } from '../../src/crypto/room-link.js';
 import { KibitzError } from '../../src/errors.js';
+import { codeOf } from './error-code.js';
 
 const BASE = 'https://example.com/call/?lang=en&x=1#old=fragment';
 // A syntactically valid seal (81 bytes); these tests never open it.
@@ -20,15 +21,6 @@ function syncCodeOf(fn: () => unknown): string {
   return 'returned';
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(KibitzError);
-    return (err as KibitzError).code;
-  }
-  return 'resolved';
-}
 
 describe('room links: codec', () => {
   it('round-trips every field, including Unicode and the characters & = # + % and spaces', async () => {

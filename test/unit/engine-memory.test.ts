@@ -1,44 +1,9 @@
 // Whole rooms in memory: the engine's roster, election, reaping and signaling relay run
 // deterministically on a manual clock, with no WebRTC and no network.
 import { expect } from '@open-wc/testing';
-import { ManualClock } from '../../src/engine/clock.js';
-import { MemoryNetwork, type MemoryLink } from '../../src/engine/memory-link.js';
-import { Room, type RoomEvents } from '../../src/engine/room.js';
-import { MemoryBus } from '../../src/signaling/memory.js';
-
-interface Harness {
-  clock: ManualClock;
-  bus: MemoryBus;
-  net: MemoryNetwork;
-  make(name: string): Room;
-}
-
-function harness(): Harness {
-  const clock = new ManualClock();
-  const bus = new MemoryBus(() => clock.now());
-  const net = new MemoryNetwork();
-  return {
-    clock,
-    bus,
-    net,
-    make: (name) => new Room({ room: 'standup', name, transport: bus.transport(), links: net.factory(), clock }),
-  };
-}
-
-function record<K extends keyof RoomEvents>(room: Room, type: K): RoomEvents[K][] {
-  const seen: RoomEvents[K][] = [];
-  room.on(type, (d) => seen.push(d));
-  return seen;
-}
-
-async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {
-  for (const room of rooms) {
-    const joined = room.join();
-    await h.clock.advance(50);
-    await joined;
-  }
-  await h.clock.advance(100);
-}
+import type { MemoryLink } from '../../src/engine/memory-link.js';
+import type { Room } from '../../src/engine/room.js';
+import { harness, ids, joinAll, record } from './memory-room.js';
 
 /** A frozen page runs no JavaScript: no timers, no frame handling; its sockets stay open. */
 function freeze(room: Room): void {
@@ -46,11 +11,10 @@ function freeze(room: Room): void {
   for (const method of ['presence', 'onControl', 'onContent', 'onCoordinatorSignal', 'onJoinerSignal']) inner[method] = () => undefined;
 }
 
-const ids = (room: Room) => room.participants.map((p) => p.id);
 
 describe('engine over the in-memory bus', () => {
   it('the first peer claims the room and later peers join its roster in order', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     expect(a.isCoordinator).to.equal(true);
@@ -61,7 +25,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('the broker carries one sealed handshake per joiner and never the room or a name', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const pairs = new Set(h.bus.log.map((m) => `${m.src}>${m.dst}`));
@@ -73,7 +37,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('delivers broadcast and directed messages exactly once and never echoes', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const got = { a: record(a, 'message'), b: record(b, 'message'), c: record(c, 'message') };
@@ -89,7 +53,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('a graceful coordinator leave elects the earliest joiner everywhere and a newcomer joins it', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const leaves = record(c, 'leave');
@@ -106,7 +70,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('reaps a silent participant with reason timeout and replicates the roster', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const leaves = record(b, 'leave');
@@ -120,7 +84,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('a silent coordinator is replaced after the reap interval and the successor takes a free slot', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     // a freezes: it runs nothing, but its broker slot stays held.
@@ -140,7 +104,7 @@ describe('engine over the in-memory bus', () => {
   });
 
   it('drops malformed and unauthorised control frames and counts them', async () => {
-    const h = harness();
+    const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const cToA = h.net.links.find((l) => !l.closed && l.remoteId === a.selfId && l.peer?.remoteId === c.selfId) as MemoryLink;

@@ -87,7 +87,6 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
 const badId = ['', 'has space', 'dash-ed', 'x'.repeat(65), 7, null, true, [], {}];
 const badCount = [-1, 1.5, '3', null, true, [], {}, 2 ** 53, '__inf__'];
 const badName = ['x'.repeat(65), 3, null, false, [], {}];
-const badBool = [1, 'true', null, [], {}];
 const badMedia = [null, {}, [], 'on', { audio: 1, video: true, screen: true }, { audio: true, video: true }];
 const badKind = ['robot', '', 1, null, {}];
 

@@ -1,42 +1,9 @@
 // Attacks on the room engine by a rogue participant, and broker loss, run deterministically
 // on the in-memory bus and links with a manual clock. Each test is an attack that must fail.
 import { expect } from '@open-wc/testing';
-import { ManualClock } from '../../src/engine/clock.js';
-import { MemoryNetwork } from '../../src/engine/memory-link.js';
 import { encodeControl } from '../../src/engine/protocol.js';
-import { FLOOD_BUDGET, Room, type RoomEvents } from '../../src/engine/room.js';
-import { MemoryBus } from '../../src/signaling/memory.js';
-
-interface Harness {
-  clock: ManualClock;
-  bus: MemoryBus;
-  net: MemoryNetwork;
-  make(name: string): Room;
-}
-
-function harness(): Harness {
-  const clock = new ManualClock();
-  const bus = new MemoryBus(() => clock.now());
-  const net = new MemoryNetwork();
-  return { clock, bus, net, make: (name) => new Room({ room: 'hostile', name, transport: bus.transport(), links: net.factory(), clock }) };
-}
-
-async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {
-  for (const room of rooms) {
-    const joined = room.join();
-    await h.clock.advance(50);
-    await joined;
-  }
-  await h.clock.advance(100);
-}
-
-function record<K extends keyof RoomEvents>(room: Room, type: K): RoomEvents[K][] {
-  const seen: RoomEvents[K][] = [];
-  room.on(type, (d) => seen.push(d));
-  return seen;
-}
-
-const ids = (room: Room) => room.participants.map((p) => p.id);
+import { FLOOD_BUDGET, type Room } from '../../src/engine/room.js';
+import { harness, ids, joinAll, record } from './memory-room.js';
 
 /** What `rogue` says on its own link to `victim`, exactly as the wire would carry it. */
 function say(rogue: Room, victim: Room, raw: string): void {
@@ -55,7 +22,7 @@ const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 describe('a rogue participant against the engine', () => {
   it('a host frame nested 20,000 deep is dropped as malformed at the coordinator instead of throwing while relaying', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const relayed = record(b, 'host');
@@ -72,7 +39,7 @@ describe('a rogue participant against the engine', () => {
   });
 
   it('the next-in-line participant cannot take the room by forging a successor roster while the coordinator is alive', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const leaves = record(c, 'leave');
@@ -106,7 +73,7 @@ describe('a rogue participant against the engine', () => {
   });
 
   it('a successor that really took over after the coordinator froze is still followed', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const inner = a as unknown as Record<string, unknown>;
@@ -119,7 +86,7 @@ describe('a rogue participant against the engine', () => {
   });
 
   it('a control-frame flood is rate-limited and a sustained one gets the flooder removed; the others stay', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     const bLeaves = record(b, 'leave');
@@ -145,7 +112,7 @@ describe('a rogue participant against the engine', () => {
   });
 
   it('the budget refills with time: a steady legitimate rate is never limited', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     for (let second = 0; second < 5; second++) {
@@ -157,7 +124,7 @@ describe('a rogue participant against the engine', () => {
   });
 
   it('a participant flooded by another participant cuts that pair link; the flooder stays rostered and the coordinator link is never limited', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     // The coordinator talks a lot (a huge room's relay traffic): b never drops it.
@@ -177,7 +144,7 @@ describe('a rogue participant against the engine', () => {
 
 describe('broker loss in memory', () => {
   it('a call survives the broker going away; when it is back the coordinator retakes slot 0 and a newcomer joins the one room', async () => {
-    const h = harness();
+    const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     h.bus.online = false;
