@@ -3,7 +3,7 @@
 // peer verifies for itself; the coordinator only relays. The signatures are WebCrypto's
 // ECDSA: non-blocking, and with no curve code of our own in the bundle.
 import { KibitzError } from '../errors.js';
-import { buf, fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
+import { buf, concatBytes, fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
 import { ECDSA_SHA256, importHostSigningKey, importHostVerifyKey, isHostSecretKey } from './host-key.js';
 import { normalizeRoomName } from './room-keys.js';
 
@@ -135,13 +135,7 @@ export function encodeHostCommand(cmd: HostCommand): Uint8Array {
   view.setUint32(4, fields.iat % 2 ** 32, false);
   parts.push(iat);
   pushString(fields.id);
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /**
