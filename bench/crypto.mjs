@@ -22,7 +22,9 @@ export async function cryptoFigure(bench, { runs, log }) {
     await settle({ minMs: 100, maxMs: 1500 });
     const r = await page.run((b, ms) => b.run(ms), RUN_MS);
     raw.push(r);
-    log(`crypto run ${run + 1}: sign ${r.sign.toFixed(0)}/s, verify ${r.verify.toFixed(0)}/s (${r.failures} refused), WebCrypto verify ${r.webcryptoVerify.toFixed(0)}/s`);
+    log(
+      `crypto run ${run + 1}: sign ${r.sign.toFixed(0)}/s, verify ${r.verify.toFixed(0)}/s (${r.failures} refused), WebCrypto verify ${r.webcryptoVerify.toFixed(0)}/s`,
+    );
   }
   await page.close();
   return {

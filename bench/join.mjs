@@ -76,7 +76,9 @@ export async function joinFigure(bench, { runs, mediaRuns = runs, minRuns = 3, d
         const result = await mesh(pools[impl], scenario, bench.server);
         const key = scenarioKey(scenario);
         ((raw[key] ??= {})[impl] ??= []).push(result);
-        log(`join ${key} ${impl} run ${run + 1}: ${result.error ?? `${result.total.toFixed(1)} ms (steps ${result.steps.map((s) => s.toFixed(0)).join('+')})`}`);
+        log(
+          `join ${key} ${impl} run ${run + 1}: ${result.error ?? `${result.total.toFixed(1)} ms (steps ${result.steps.map((s) => s.toFixed(0)).join('+')})`}`,
+        );
       }
     }
   }

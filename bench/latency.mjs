@@ -68,7 +68,9 @@ async function pingPongRuns(a, b, ids, runs, log, label) {
       samples: all.length,
     };
     results.push(r);
-    log(`latency ${label} run ${run + 1}: one-way p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms; rtt p50 ${r.rttP50.toFixed(3)} ms; skew ${r.skew.toFixed(3)} ms`);
+    log(
+      `latency ${label} run ${run + 1}: one-way p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms; rtt p50 ${r.rttP50.toFixed(3)} ms; skew ${r.skew.toFixed(3)} ms`,
+    );
   }
   return describe(results);
 }

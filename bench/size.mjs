@@ -14,7 +14,11 @@ function measure(bytes) {
     minified: buffer.length,
     gzip: gzipSync(buffer, { level: 9 }).length,
     brotli: brotliCompressSync(buffer, {
-      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: buffer.length },
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 11,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+        [constants.BROTLI_PARAM_SIZE_HINT]: buffer.length,
+      },
     }).length,
   };
 }
@@ -61,6 +65,7 @@ export async function sizeFigure(_bench, { log }) {
   };
   figures.contributions = await contributions();
   log(`size by origin (minified bytes): ${JSON.stringify(figures.contributions)}`);
-  for (const [name, f] of Object.entries(figures)) if (f.gzip) log(`size ${name}: ${f.minified} B minified, ${f.gzip} B gzip -9, ${f.brotli} B brotli`);
+  for (const [name, f] of Object.entries(figures))
+    if (f.gzip) log(`size ${name}: ${f.minified} B minified, ${f.gzip} B gzip -9, ${f.brotli} B brotli`);
   return { figures };
 }

@@ -130,7 +130,13 @@ async function transfer(kind, [sender, receiver], ids, { total, chat, timeoutMs,
     const gotPings = new Map(((await receiver.run((b) => b.probe()))?.received ?? []).map((p) => [p.n, p.at]));
     const pings = sentPings.filter((p) => p.at >= sent.start && p.at <= got.at);
     const pingMs = pings.filter((p) => gotPings.has(p.n)).map((p) => gotPings.get(p.n) - p.at);
-    result.ping = { p50: median(pingMs), p99: quantile(pingMs, 0.99), max: Math.max(...pingMs), sent: pings.length, lost: pings.length - pingMs.length };
+    result.ping = {
+      p50: median(pingMs),
+      p99: quantile(pingMs, 0.99),
+      max: Math.max(...pingMs),
+      sent: pings.length,
+      lost: pings.length - pingMs.length,
+    };
   }
   return result;
 }
@@ -139,7 +145,9 @@ const describe = (r) =>
   r.stalled
     ? `stalled: ${(r.received / 2 ** 20).toFixed(1)} of ${r.total / 2 ** 20} MiB arrived in ${r.seconds} s; chat delivered → ${r.chats.forward.delivered}, ← ${r.chats.backward.delivered}${r.departures.length ? `; ${r.departures.join(', ')}` : ''}`
     : `${r.mbps.toFixed(1)} MB/s (${r.seconds.toFixed(1)} s, ok ${r.ok})` +
-      (Number.isFinite(r.senderHeapLive) ? `, sender heap +${(r.senderHeapPeak / 2 ** 20).toFixed(1)} MiB peak, +${(r.senderHeapLive / 2 ** 20).toFixed(1)} MiB live, receiver +${(r.receiverHeapPeak / 2 ** 20).toFixed(0)} MiB` : '') +
+      (Number.isFinite(r.senderHeapLive)
+        ? `, sender heap +${(r.senderHeapPeak / 2 ** 20).toFixed(1)} MiB peak, +${(r.senderHeapLive / 2 ** 20).toFixed(1)} MiB live, receiver +${(r.receiverHeapPeak / 2 ** 20).toFixed(0)} MiB`
+        : '') +
       (r.chats.forward.delivered ? `; chat → p50 ${r.chats.forward.p50.toFixed(0)} ms max ${r.chats.forward.max.toFixed(0)} ms` : '') +
       (r.chats.backward.delivered ? `, ← p50 ${r.chats.backward.p50.toFixed(1)} ms` : '') +
       (r.ping ? `; pings p50 ${r.ping.p50.toFixed(1)} ms max ${r.ping.max.toFixed(1)} ms (${r.ping.sent} sent, ${r.ping.lost} lost)` : '') +
@@ -203,7 +211,12 @@ export async function throughputFigure(bench, { runs, log }) {
       failures: failures('bare'),
       errors: raw.bare.filter((r) => r.error || r.stalled).map((r) => r.error ?? describe(r)),
     },
-    twoWay: Object.fromEntries(Object.entries(raw.twoWay).map(([kind, r]) => [kind, { summary: r.error ?? describe(r), stalled: Boolean(r.stalled), error: r.error ?? null }])),
+    twoWay: Object.fromEntries(
+      Object.entries(raw.twoWay).map(([kind, r]) => [
+        kind,
+        { summary: r.error ?? describe(r), stalled: Boolean(r.stalled), error: r.error ?? null },
+      ]),
+    ),
   };
   return { figures, raw };
 }

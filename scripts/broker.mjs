@@ -10,7 +10,13 @@ import { ExpressPeerServer } from 'peer';
  */
 export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, aliveTimeout = 60_000 } = {}) {
   const server = createServer();
-  const broker = ExpressPeerServer(server, { path: '/', key: 'peerjs', alive_timeout: aliveTimeout, expire_timeout: 5000, allow_discovery: false });
+  const broker = ExpressPeerServer(server, {
+    path: '/',
+    key: 'peerjs',
+    alive_timeout: aliveTimeout,
+    expire_timeout: 5000,
+    allow_discovery: false,
+  });
   // ExpressPeerServer wires its WebSocket endpoint only once mounted in a parent app.
   const app = express();
   app.use(broker);

@@ -47,7 +47,14 @@ const cases = [
   },
   {
     description: 'kick a peer; fingerprint given with the SDP "sha-256 " prefix',
-    input: { room: 'team standup', op: 'kick', target: 'p-7f3a9c', fp: 'sha-256 ' + colonHex(fpA).toUpperCase(), now: 1767225612345, id: id(2) },
+    input: {
+      room: 'team standup',
+      op: 'kick',
+      target: 'p-7f3a9c',
+      fp: 'sha-256 ' + colonHex(fpA).toUpperCase(),
+      now: 1767225612345,
+      id: id(2),
+    },
   },
   {
     description: 'lobby-on in a Unicode room that needs NFKC, trimming and whitespace folding',

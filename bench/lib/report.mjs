@@ -28,7 +28,14 @@ export function machine(chromiumVersion) {
   };
 }
 
-const ms = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? `${v.toFixed(0)} ms` : v >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(2)} ms`);
+const ms = (v) =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '—'
+    : v >= 100
+      ? `${v.toFixed(0)} ms`
+      : v >= 10
+        ? `${v.toFixed(1)} ms`
+        : `${v.toFixed(2)} ms`;
 const mb = (v) => (Number.isFinite(v) ? `${v.toFixed(1)} MB/s` : '—');
 const mib = (v) => (Number.isFinite(v) ? `${(v / 2 ** 20).toFixed(1)} MiB` : '—');
 const kb = (v) => `${(v / 1000).toFixed(1)} kB`;
@@ -63,9 +70,17 @@ export function rows(results) {
   const recovery = results.recovery?.figures;
   if (recovery) {
     const targets = { leave: 500, closed: 2000, frozen: 5000, crashed: 2000 };
-    const names = { leave: '(a) leave()', closed: '(b) page closed', frozen: '(c) page frozen, socket open', crashed: '(d) renderer crashed, no goodbye (extra)' };
+    const names = {
+      leave: '(a) leave()',
+      closed: '(b) page closed',
+      frozen: '(c) page frozen, socket open',
+      crashed: '(d) renderer crashed, no goodbye (extra)',
+    };
     for (const [mode, f] of Object.entries(recovery)) {
-      for (const [what, label] of [['survivors', 'survivors agree'], ['joined', 'newcomer joined']]) {
+      for (const [what, label] of [
+        ['survivors', 'survivors agree'],
+        ['joined', 'newcomer joined'],
+      ]) {
         const v = f[what].median;
         out.push({
           figure: 'Recovery',
@@ -118,7 +133,7 @@ export function rows(results) {
     });
     out.push({
       figure: 'Throughput',
-      case: 'chat message sent the transfer\'s way (one-way)',
+      case: "chat message sent the transfer's way (one-way)",
       result: `p50 ${ms(tp.kibitz.chatForwardP50.median)}, max ${ms(tp.kibitz.chatForwardMax.median)}`,
       spread: '',
       baselines: '',
@@ -129,14 +144,22 @@ export function rows(results) {
   }
   const lat = results.latency?.figures;
   if (lat) {
-    for (const [key, label] of [['kibitz2', '2 peers'], ['kibitz6', '6 peers']]) {
+    for (const [key, label] of [
+      ['kibitz2', '2 peers'],
+      ['kibitz6', '6 peers'],
+    ]) {
       const f = lat[key];
       out.push({
         figure: 'Message latency',
         case: `${label}, one-way p50 / p99`,
         result: `${ms(f.p50)} / ${ms(f.p99)}`,
         spread: '',
-        baselines: key === 'kibitz2' ? `bare ${ms(lat.bare2.p50)} / ${ms(lat.bare2.p99)}` : lat.bare6 ? `bare ${ms(lat.bare6.p50)} / ${ms(lat.bare6.p99)}` : '',
+        baselines:
+          key === 'kibitz2'
+            ? `bare ${ms(lat.bare2.p50)} / ${ms(lat.bare2.p99)}`
+            : lat.bare6
+              ? `bare ${ms(lat.bare6.p50)} / ${ms(lat.bare6.p99)}`
+              : '',
         target: 'p50 ≤ 1 ms, p99 ≤ 2 ms',
         met: f.p50 <= 1 && f.p99 <= 2,
         runs: f.runs,
@@ -208,7 +231,12 @@ export function markdown(doc) {
       String(f.kibitz.runs + f.kibitz.failed),
     ];
   });
-  const recNames = { leave: '(a) leave()', closed: '(b) page closed', frozen: '(c) page frozen, socket open', crashed: '(d) renderer crashed' };
+  const recNames = {
+    leave: '(a) leave()',
+    closed: '(b) page closed',
+    frozen: '(c) page frozen, socket open',
+    crashed: '(d) renderer crashed',
+  };
   const recRows = Object.entries(rec).map(([mode, f]) => [
     recNames[mode] ?? mode,
     `${ms(f.survivors.median)} (${range(f.survivors, ms)})`,
@@ -256,7 +284,10 @@ with other work while the bench ran; medians absorb most of that, the ranges sho
 
 ## Summary
 
-${md(['figure', 'case', 'median', 'baselines', 'target', ''], all.map((r) => [r.figure, r.case, r.result, r.baselines || '—', r.target, yes(r.met)]))}
+${md(
+  ['figure', 'case', 'median', 'baselines', 'target', ''],
+  all.map((r) => [r.figure, r.case, r.result, r.baselines || '—', r.target, yes(r.met)]),
+)}
 
 ${misses.length ? `Missed:\n\n${misses.map((r) => `- ${r.figure.toLowerCase()}, ${r.case}: ${r.result} (target ${r.target})`).join('\n')}` : 'Every target was met.'}
 

@@ -200,10 +200,7 @@ async function deriveSealKey(passphrase: Uint8Array, salt: Uint8Array, iteration
 
 function validIterations(iterations: unknown): iterations is number {
   return (
-    typeof iterations === 'number' &&
-    Number.isInteger(iterations) &&
-    iterations >= MIN_SEAL_ITERATIONS &&
-    iterations <= MAX_SEAL_ITERATIONS
+    typeof iterations === 'number' && Number.isInteger(iterations) && iterations >= MIN_SEAL_ITERATIONS && iterations <= MAX_SEAL_ITERATIONS
   );
 }
 
@@ -214,18 +211,11 @@ function validIterations(iterations: unknown): iterations is number {
  * @example
  * const seal = await sealHostKey(secretKey, 'correct horse battery staple');
  */
-export async function sealHostKey(
-  secretKey: Uint8Array,
-  passphrase: string,
-  options: { iterations?: number } = {},
-): Promise<string> {
+export async function sealHostKey(secretKey: Uint8Array, passphrase: string, options: { iterations?: number } = {}): Promise<string> {
   assertSecretKey(secretKey);
   const iterations = options.iterations ?? MIN_SEAL_ITERATIONS;
   if (!validIterations(iterations)) {
-    throw new KibitzError(
-      'ERR_BAD_SEAL',
-      `iterations must be an integer from ${MIN_SEAL_ITERATIONS} to ${MAX_SEAL_ITERATIONS}`,
-    );
+    throw new KibitzError('ERR_BAD_SEAL', `iterations must be an integer from ${MIN_SEAL_ITERATIONS} to ${MAX_SEAL_ITERATIONS}`);
   }
   const secret = passphraseBytes(passphrase);
   const header = new Uint8Array(HEADER_BYTES);
@@ -234,11 +224,7 @@ export async function sealHostKey(
   header.set(randomBytes(SALT_BYTES), 5);
   const iv = randomBytes(IV_BYTES);
   const key = await deriveSealKey(secret, header.subarray(5), iterations);
-  const cipher = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: buf(iv), additionalData: buf(header) },
-    key,
-    buf(secretKey),
-  );
+  const cipher = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: buf(header) }, key, buf(secretKey));
   return toBase64Url(concatBytes(header, iv, new Uint8Array(cipher)));
 }
 

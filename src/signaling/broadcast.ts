@@ -37,7 +37,10 @@ class BroadcastEndpoint implements SignalingEndpoint {
   onclose: (() => void) | null = null;
   private readonly channel = new BroadcastChannel(CHANNEL);
 
-  constructor(readonly id: string, private readonly release: () => void) {
+  constructor(
+    readonly id: string,
+    private readonly release: () => void,
+  ) {
     this.channel.onmessage = (event: MessageEvent<Envelope>) => {
       const m = event.data;
       if (!m || typeof m !== 'object' || m.dst !== this.id || typeof m.src !== 'string') return;

@@ -85,7 +85,10 @@ class MemoryEndpoint implements SignalingEndpoint {
   onmessage: ((message: SignalMessage) => void) | null = null;
   onclose: (() => void) | null = null;
 
-  constructor(readonly id: string, private readonly bus: MemoryBus) {}
+  constructor(
+    readonly id: string,
+    private readonly bus: MemoryBus,
+  ) {}
 
   send(dst: string, type: SignalType, payload: unknown): void {
     this.bus.relay(this.id, dst, type, payload);

@@ -97,7 +97,11 @@ class PeerJsEndpoint implements SignalingEndpoint {
   private closed = false;
   private readonly heartbeat: ReturnType<typeof setInterval>;
 
-  constructor(readonly id: string, private readonly socket: WebSocket, private readonly release: () => void) {
+  constructor(
+    readonly id: string,
+    private readonly socket: WebSocket,
+    private readonly release: () => void,
+  ) {
     this.heartbeat = setInterval(() => this.write({ type: 'HEARTBEAT' }), HEARTBEAT_MS);
     socket.onmessage = (event) => {
       const frame = parseFrame(event.data);
