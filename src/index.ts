@@ -1,11 +1,49 @@
 // The package's public API. Importing it registers nothing; import './define.js' (or load
 // the script-tag bundle) to register <kibitz-room>.
 export { KibitzRoomElement } from './element/kibitz-room.js';
+export {
+  KibitzEvent,
+  KibitzStateEvent,
+  KibitzJoinEvent,
+  KibitzLeaveEvent,
+  KibitzMessageEvent,
+  KibitzFileEvent,
+  KibitzProgressEvent,
+  KibitzCoordinatorEvent,
+  KibitzErrorEvent,
+  KibitzTrackEvent,
+  KibitzParticipantsEvent,
+  KibitzConnectionEvent,
+  KibitzRefusedEvent,
+  KibitzKickEvent,
+  KibitzKnockEvent,
+  KibitzHostEvent,
+  KibitzLockEvent,
+  KibitzLobbyEvent,
+  type KibitzEventMap,
+  type KibitzStateDetail,
+  type KibitzJoinDetail,
+  type KibitzLeaveDetail,
+  type KibitzMessageDetail,
+  type KibitzFileDetail,
+  type KibitzProgressDetail,
+  type KibitzCoordinatorDetail,
+  type KibitzErrorDetail,
+  type KibitzTrackDetail,
+  type KibitzParticipantsDetail,
+  type KibitzConnectionDetail,
+  type KibitzRefusedDetail,
+  type KibitzKickDetail,
+  type KibitzKnockDetail,
+  type KibitzHostDetail,
+  type KibitzLockDetail,
+  type KibitzLobbyDetail,
+} from './element/events.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
 export { createRoom, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
 export { generateHostKey, sealHostKey, unsealHostKey } from './crypto/host-key.js';
 export { normalizeRoomName } from './crypto/room-keys.js';
-export { Room, type Participant, type RoomStatus, type RoomEvents, type RoomOptions } from './engine/room.js';
+export { Room, type Participant, type RoomState, type RoomEvents, type RoomOptions } from './engine/room.js';
 export { rtcLinkFactory } from './engine/rtc-link.js';
 export { PeerJsTransport } from './signaling/peerjs.js';
 export { BroadcastTransport } from './signaling/broadcast.js';

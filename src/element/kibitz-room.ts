@@ -1,16 +1,15 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { KibitzError, toKibitzError, type KibitzErrorCode } from '../errors.js';
-import { Room, type Participant, type RoomStatus } from '../engine/room.js';
+import { property } from 'lit/decorators.js';
+import { KibitzError, toKibitzError } from '../errors.js';
+import type { Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
 import { rtcLinkFactory } from '../engine/rtc-link.js';
-import type { MediaSlot } from '../engine/link.js';
-import type { LeaveReason } from '../engine/protocol.js';
-import { Moderation, type HostTier } from '../engine/moderation.js';
-import { systemClock } from '../engine/clock.js';
 import { normalizeFingerprint } from '../crypto/command.js';
-import { decodeHostPublicKey, unsealHostKey } from '../crypto/host-key.js';
+import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
+import { initials, stateLine } from './labels.js';
+import { LocalMedia } from './local-media.js';
+import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
 
 /** One remote or local tile: a camera (with audio) or a screen share. */
@@ -48,23 +47,23 @@ interface Tile {
  * @cssprop [--kibitz-tile-min=220px] - Smallest tile width before the grid wraps.
  * @cssprop [--kibitz-font=system-ui, sans-serif] - Font family.
  *
- * @fires {CustomEvent<{ state: string }>} kibitz-state - The connection state changed.
- * @fires {CustomEvent<{ peer: object }>} kibitz-join - A participant entered the roster (self included, `peer.self`).
- * @fires {CustomEvent<{ peer: object, reason: string }>} kibitz-leave - A participant left: `left`, `timeout` or `kicked`.
- * @fires {CustomEvent<{ from: string, data: unknown, to: string | null }>} kibitz-message - Data from another participant (`to` is your id for a directed message, null for a broadcast).
- * @fires {CustomEvent<{ id: string }>} kibitz-coordinator - Another peer (or this one) became coordinator.
- * @fires {CustomEvent<{ code: string, message: string }>} kibitz-error - Something failed; `code` is stable.
- * @fires {CustomEvent<{ peer: object, slot: string, stream: MediaStream }>} kibitz-track - A remote stream gained a track (`slot`: audio, video or screen).
- * @fires {CustomEvent<{ id: string, from: string, to: string | null, name: string, type: string, size: number, data: Blob }>} kibitz-file - A file sent with sendFile() arrived whole.
- * @fires {CustomEvent<{ id: string, peer: string | null, direction: string, bytes: number, total: number }>} kibitz-progress - Progress of a transfer, `in` or `out`.
- * @fires {CustomEvent<{ participants: object[] }>} kibitz-participants - The roster or someone's media or fingerprint changed.
- * @fires {CustomEvent<{ peer: object, self: boolean }>} kibitz-kick - The host removed a participant (`self`: it was you).
- * @fires {CustomEvent<{ peer: { id: string, name: string } }>} kibitz-knock - Someone is waiting to be let in.
- * @fires {CustomEvent<{ id: string | null }>} kibitz-host - The verified host changed.
- * @fires {CustomEvent<{ locked: boolean }>} kibitz-lock - The room was locked or unlocked.
- * @fires {CustomEvent<{ on: boolean }>} kibitz-lobby - The waiting room was turned on or off.
- * @fires {CustomEvent<{ reason: string }>} kibitz-refused - The room did not let this peer in: `locked`, `denied`, `banned`.
- * @fires {CustomEvent<{ peer: string, state: string }>} kibitz-connection - A direct link is `reconnecting` or `connected` again.
+ * @fires {KibitzStateEvent} kibitz-state - The connection state changed: `{ state }`.
+ * @fires {KibitzJoinEvent} kibitz-join - A participant entered the roster, this peer included (`peer.self`): `{ peer }`.
+ * @fires {KibitzLeaveEvent} kibitz-leave - A participant left: `{ peer, reason }`, reason `left`, `timeout` or `kicked`.
+ * @fires {KibitzMessageEvent} kibitz-message - Data from another participant: `{ peerId, data, to }` (`peerId` is the sender; `to` is your id for a directed message, null for a broadcast).
+ * @fires {KibitzCoordinatorEvent} kibitz-coordinator - Another peer (or this one) became coordinator: `{ peerId }`.
+ * @fires {KibitzErrorEvent} kibitz-error - Something failed: `{ code, message }`; `code` is stable.
+ * @fires {KibitzTrackEvent} kibitz-track - A participant's stream gained a track: `{ peer, slot, stream }` (`slot`: audio, video or screen). Fires once the sender is in the roster.
+ * @fires {KibitzFileEvent} kibitz-file - A file sent with sendFile() arrived whole: `{ id, peerId, to, name, type, size, data }` (`data` is a Blob).
+ * @fires {KibitzProgressEvent} kibitz-progress - Progress of a transfer: `{ id, peerId, direction, bytes, total }`, direction `in` or `out`.
+ * @fires {KibitzParticipantsEvent} kibitz-participants - The roster or someone's media or fingerprint changed: `{ participants }`.
+ * @fires {KibitzKickEvent} kibitz-kick - The host removed a participant: `{ peer, self }` (`self`: it was you).
+ * @fires {KibitzKnockEvent} kibitz-knock - Someone is waiting to be let in: `{ peerId, name }`.
+ * @fires {KibitzHostEvent} kibitz-host - The verified host changed: `{ peerId }` (null: no host here).
+ * @fires {KibitzLockEvent} kibitz-lock - The room was locked or unlocked: `{ locked }`.
+ * @fires {KibitzLobbyEvent} kibitz-lobby - The waiting room was turned on or off: `{ on }`.
+ * @fires {KibitzRefusedEvent} kibitz-refused - The room did not let this peer in: `{ reason }`, `locked`, `denied` or `banned`.
+ * @fires {KibitzConnectionEvent} kibitz-connection - A direct link is `reconnecting` or `connected` again: `{ peerId, state }`.
  */
 export class KibitzRoomElement extends LitElement {
   static override styles = styles;
@@ -72,7 +71,7 @@ export class KibitzRoomElement extends LitElement {
   /** Room name; peers with the same name meet. Empty: an unguessable random room is created on join. */
   @property() room = '';
 
-  /** Display name shown to others (at most 64 characters). */
+  /** Display name shown to others (at most 64 characters). Changing it mid-call renames you for everyone. */
   @property() name = '';
 
   /** Broker base URL (`ws://host:port/`, `https://host/`), `local` for same-browser tabs, or empty for this page's origin. */
@@ -102,15 +101,6 @@ export class KibitzRoomElement extends LitElement {
   /** Soft host tier: whoever joins under this name is host. Spoofable; ignored when `host-key` is set. */
   @property({ attribute: 'host-name' }) hostName = '';
 
-  @state() private status: RoomStatus = 'idle';
-  @state() private roster: Participant[] = [];
-  @state() private localStream: MediaStream | null = null;
-  @state() private micOn = false;
-  @state() private cameraOn = false;
-  @state() private screenOn = false;
-  @state() private reconnecting = new Set<string>();
-  @state() private lastError: string | null = null;
-
   /**
    * The DTLS certificate for every link (JS property only). By default one certificate per
    * browser profile is kept in IndexedDB, so a host's ban follows this browser across
@@ -118,22 +108,26 @@ export class KibitzRoomElement extends LitElement {
    */
   @property({ attribute: false }) certificate: RTCCertificate | null = null;
 
-  @state() private hostIdState: string | null = null;
-  @state() private lockedState = false;
-  @state() private lobbyState = false;
-  @state() private knockList: { id: string; name: string }[] = [];
-
-  private engine: Room | null = null;
-  private moderation: Moderation | null = null;
+  private readonly local = new LocalMedia(this);
+  private readonly call = new RoomController(this, {
+    prepare: () => this.roomOptions(),
+    created: (engine) => {
+      if (!this.room) this.room = engine.room;
+    },
+    ended: () => this.local.stop(),
+  });
+  /** The host key unsealed by claimHost() before joining; the next Room proves it. */
   private hostSecret: Uint8Array | null = null;
-  private readonly remote = new Map<string, { camera: MediaStream; screen: MediaStream }>();
-  private screenStream: MediaStream | null = null;
-  private joining: Promise<void> | null = null;
   private readonly onPageHide = () => this.leave();
 
+  /** The engine behind the element (a `Room`), for advanced use and tests; null before the first join. */
+  get engine(): Room | null {
+    return this.call.engine;
+  }
+
   /** `idle`, `connecting`, `joined`, `waiting`, `refused`, `kicked`, `left` or `failed`. */
-  get state(): RoomStatus {
-    return this.status;
+  get state(): RoomState {
+    return this.call.state;
   }
 
   /** This peer's id in the room, once joined. */
@@ -148,46 +142,47 @@ export class KibitzRoomElement extends LitElement {
 
   /** Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, … }`. */
   get participants(): Participant[] {
-    return this.roster.map((p) => ({ ...p }));
+    return this.call.participants;
   }
 
   /** The verified host's id, or null (open room, or the host is not here). */
   get hostId(): string | null {
-    return this.hostIdState;
+    return this.engine?.hostId ?? null;
   }
 
   /** Whether this peer is the verified host. */
   get isHost(): boolean {
-    return this.hostIdState !== null && this.hostIdState === this.selfId;
+    return this.engine?.isHost ?? false;
   }
 
   /** Whether the host locked the room (new joiners are refused). */
   get locked(): boolean {
-    return this.lockedState;
+    return this.engine?.control.locked ?? false;
   }
 
   /** Whether the waiting room is on (joiners wait for the host). */
   get lobby(): boolean {
-    return this.lobbyState;
+    return this.engine?.control.lobby ?? false;
   }
 
   /** Peers waiting to be let in: `{ id, name }`. */
   get knocks(): { id: string; name: string }[] {
-    return this.knockList.map((k) => ({ ...k }));
+    return this.engine?.knocks ?? [];
   }
 
   /**
-   * Become host: unseal the room's host key with the passphrase and prove it to every peer.
-   * Rejects with ERR_BAD_PASSPHRASE, ERR_NO_HOST (open room) or ERR_BAD_SEAL.
+   * Become host: unseal the room's host key with the passphrase and prove it to every peer
+   * (before joining: prove it on join). Rejects with ERR_BAD_PASSPHRASE, ERR_NO_HOST (no host
+   * key to claim) or ERR_BAD_SEAL.
    */
   async claimHost(passphrase: string): Promise<void> {
     try {
-      if (this.moderation) return await this.moderation.claimHost(passphrase);
-      if (this.hostTier() !== 'key') throw new KibitzError('ERR_NO_HOST', 'this room has no host key to claim');
-      if (!this.hostSeal) throw new KibitzError('ERR_BAD_SEAL', 'this link carries no sealed host key');
+      const engine = this.engine;
+      if (engine && ['connecting', 'joined', 'waiting'].includes(engine.state)) return await engine.claimHost(passphrase);
+      if (!this.hostKey) throw new KibitzError('ERR_NO_HOST', 'this room has no host key to claim');
       this.hostSecret = await unsealHostKey(this.hostSeal, passphrase, this.hostKey);
     } catch (err) {
-      throw this.report(toKibitzError(err, 'ERR_BAD_PASSPHRASE'));
+      throw this.call.report(toKibitzError(err, 'ERR_BAD_PASSPHRASE'));
     }
   }
 
@@ -228,17 +223,12 @@ export class KibitzRoomElement extends LitElement {
 
   /** Join the room. Resolves once this peer is in the roster; rejects with a KibitzError. */
   join(): Promise<void> {
-    if (this.joining) return this.joining;
-    this.joining = this.start().finally(() => {
-      this.joining = null;
-    });
-    return this.joining;
+    return this.call.join();
   }
 
   /** Leave the call at once, telling the others. */
   leave(): void {
-    this.engine?.leave();
-    this.stopLocalMedia();
+    this.call.leave();
   }
 
   /**
@@ -247,10 +237,10 @@ export class KibitzRoomElement extends LitElement {
    */
   send(data: unknown, to?: string): void {
     try {
-      if (!this.engine) throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
+      if (!this.engine) throw notJoined();
       this.engine.send(data, to);
     } catch (err) {
-      throw this.report(toKibitzError(err, 'ERR_SEND'));
+      throw this.call.report(toKibitzError(err, 'ERR_SEND'));
     }
   }
 
@@ -264,50 +254,32 @@ export class KibitzRoomElement extends LitElement {
     options: { to?: string; name?: string; type?: string; signal?: AbortSignal; onProgress?: (sent: number, total: number) => void } = {},
   ): Promise<string> {
     try {
-      if (!this.engine) throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
+      if (!this.engine) throw notJoined();
       const { to, ...rest } = options;
       return await this.engine.sendFile(payload, to, rest);
     } catch (err) {
-      throw this.report(toKibitzError(err, 'ERR_SEND'));
+      throw this.call.report(toKibitzError(err, 'ERR_SEND'));
     }
   }
 
   /** Turn the microphone on or off without renegotiating. */
-  async setMicrophone(on: boolean): Promise<void> {
-    await this.setDevice('audio', on);
+  setMicrophone(on: boolean): Promise<void> {
+    return this.withMedia((engine) => this.local.set('audio', on, engine));
   }
 
   /** Turn the camera on or off without renegotiating (off releases the device). */
-  async setCamera(on: boolean): Promise<void> {
-    await this.setDevice('video', on);
+  setCamera(on: boolean): Promise<void> {
+    return this.withMedia((engine) => this.local.set('video', on, engine));
   }
 
   /** Share a screen or window; the browser asks which. */
-  async shareScreen(): Promise<void> {
-    const engine = this.requireEngine();
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-    } catch (err) {
-      throw this.report(new KibitzError('ERR_MEDIA', `screen share was not started: ${(err as Error).message}`, { cause: err }));
-    }
-    this.screenStream?.getTracks().forEach((t) => t.stop());
-    this.screenStream = stream;
-    const [track] = stream.getVideoTracks();
-    track.addEventListener('ended', () => void this.stopScreenShare());
-    await engine.setTrack('screen', track);
-    engine.setMediaFlags({ screen: true });
-    this.screenOn = true;
+  shareScreen(): Promise<void> {
+    return this.withMedia((engine) => this.local.shareScreen(engine));
   }
 
   /** Stop sharing the screen. */
-  async stopScreenShare(): Promise<void> {
-    this.screenStream?.getTracks().forEach((t) => t.stop());
-    this.screenStream = null;
-    this.screenOn = false;
-    if (!this.engine) return;
-    await this.engine.setTrack('screen', null);
-    this.engine.setMediaFlags({ screen: false });
+  stopScreenShare(): Promise<void> {
+    return this.local.stopScreen(this.engine);
   }
 
   /** WebRTC statistics of the direct link to one participant (null when there is none). */
@@ -315,10 +287,10 @@ export class KibitzRoomElement extends LitElement {
     return this.engine?.getStats(peerId) ?? Promise.resolve(null);
   }
 
-  /** The remote stream of one participant: its camera and microphone, or its screen. */
+  /** The stream of one participant, this peer included: its camera and microphone, or its screen. */
   getStream(peerId: string, kind: 'camera' | 'screen' = 'camera'): MediaStream | null {
-    if (peerId === this.selfId) return kind === 'camera' ? this.localStream : this.screenStream;
-    return this.remote.get(peerId)?.[kind] ?? null;
+    if (peerId === this.selfId) return kind === 'camera' ? this.local.camera : this.local.screen;
+    return this.call.stream(peerId, kind);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -328,300 +300,107 @@ export class KibitzRoomElement extends LitElement {
     window.addEventListener('pagehide', this.onPageHide);
     // Warm the certificate lookup so join() does not wait on IndexedDB.
     if (!this.certificate) void persistentCertificate();
-    if (this.autojoin && this.status !== 'joined') void this.join().catch(() => undefined);
+    if (this.autojoin && this.state !== 'joined') void this.join().catch(() => undefined);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('pagehide', this.onPageHide);
-    this.leave();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('name') && this.engine && changed.get('name') !== undefined) this.engine.setName(this.name);
-  }
-
-  private async start(): Promise<void> {
-    if (this.engine && ['joined', 'connecting', 'waiting'].includes(this.engine.status)) {
-      return this.engine.join();
-    }
-    let engine: Room;
+    // A rename mid-call reaches everyone; the first value is the one the join sends.
+    if (!changed.has('name') || !this.engine || changed.get('name') === undefined) return;
     try {
-      const wish = parseMedia(this.media);
-      const iceServers = parseIceServers(this.iceServers);
-      if (this.relayOnly && !hasRelay(iceServers)) {
-        throw new KibitzError('ERR_NO_RELAY', 'relay-only needs a TURN server in ice-servers; refusing to connect directly');
-      }
-      const transport = makeTransport(this.signaling);
-      const room = parseRoom(this.room);
-      const name = parseName(this.name);
-      this.setStatus('connecting');
-      this.hostTier(); // host-key and host-seal are checked before any device or network work
-      const [certificate, stream] = await Promise.all([this.certificate ?? persistentCertificate(), this.openLocalMedia(wish)]);
-      const localFingerprint = certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null;
-      let moderation: Moderation | null = null;
-      engine = new Room({
-        helloProof: () => moderation?.helloProof() ?? undefined,
-        room,
-        name,
-        transport,
-        links: rtcLinkFactory({
-          iceServers,
-          iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
-          certificates: certificate ? [certificate] : undefined,
-        }),
-        tracks: { audio: stream?.getAudioTracks()[0] ?? null, video: stream?.getVideoTracks()[0] ?? null },
-        media: wish.audio || wish.video,
-      });
-      moderation = new Moderation(engine, { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName }, systemClock, localFingerprint);
-      if (this.hostSecret) moderation.adoptKey(this.hostSecret);
-      this.attachModeration(moderation);
+      this.engine.setName(parseName(this.name));
     } catch (err) {
-      const error = this.report(toKibitzError(err, 'ERR_BAD_ATTRIBUTE'));
-      this.setStatus('failed');
-      throw error;
-    }
-    this.attach(engine);
-    if (!this.room) this.room = engine.room;
-    await engine.join();
-  }
-
-  private attach(engine: Room): void {
-    this.engine?.leave();
-    this.engine = engine;
-    this.remote.clear();
-    const mine = () => this.engine === engine;
-    engine.on('state', ({ state }) => {
-      if (!mine()) return;
-      this.setStatus(state);
-      if (state === 'left' || state === 'failed' || state === 'kicked' || state === 'refused') this.stopLocalMedia();
-    });
-    engine.on('join', ({ peer }) => mine() && this.fire('kibitz-join', { peer }));
-    engine.on('leave', ({ peer, reason }) => {
-      if (!mine()) return;
-      this.remote.delete(peer.id);
-      if (this.reconnecting.has(peer.id)) {
-        // A peer that left is no longer being reconnected to.
-        const next = new Set(this.reconnecting);
-        next.delete(peer.id);
-        this.reconnecting = next;
-      }
-      this.fire('kibitz-leave', { peer, reason: reason as LeaveReason });
-    });
-    engine.on('message', (detail) => mine() && this.fire('kibitz-message', detail));
-    engine.on('file', (detail) => mine() && this.fire('kibitz-file', detail));
-    engine.on('progress', (detail) => mine() && this.fire('kibitz-progress', detail));
-    engine.on('coordinator', ({ id }) => mine() && this.fire('kibitz-coordinator', { id }));
-    engine.on('error', ({ code, message }) => mine() && this.report(new KibitzError(code, message)));
-    engine.on('refused', ({ reason }) => mine() && this.fire('kibitz-refused', { reason }));
-    engine.on('roomstate', ({ state }) => {
-      if (mine()) this.knockList = state.knocks;
-    });
-    engine.on('participants', ({ participants }) => {
-      if (!mine()) return;
-      this.roster = participants;
-      this.fire('kibitz-participants', { participants });
-    });
-    engine.on('track', ({ peerId, slot, track }) => mine() && this.addRemoteTrack(peerId, slot, track));
-    engine.on('connection', ({ peerId, state }) => {
-      if (!mine()) return;
-      const next = new Set(this.reconnecting);
-      if (state === 'reconnecting') next.add(peerId);
-      else next.delete(peerId);
-      this.reconnecting = next;
-      this.fire('kibitz-connection', { peer: peerId, state });
-    });
-  }
-
-  private attachModeration(moderation: Moderation): void {
-    this.moderation?.detach();
-    this.moderation = moderation;
-    const mine = () => this.moderation === moderation;
-    this.hostIdState = null;
-    moderation.on('host', ({ id }) => {
-      if (!mine()) return;
-      this.hostIdState = id;
-      this.fire('kibitz-host', { id });
-    });
-    moderation.on('kick', (detail) => mine() && this.fire('kibitz-kick', detail));
-    moderation.on('knock', ({ peer }) => mine() && this.fire('kibitz-knock', { peer }));
-    moderation.on('lock', ({ locked }) => {
-      if (!mine()) return;
-      this.lockedState = locked;
-      this.fire('kibitz-lock', { locked });
-    });
-    moderation.on('lobby', ({ on }) => {
-      if (!mine()) return;
-      this.lobbyState = on;
-      this.fire('kibitz-lobby', { on });
-    });
-  }
-
-  private hostTier(): HostTier {
-    if (this.hostKey) {
-      try {
-        decodeHostPublicKey(this.hostKey);
-      } catch (err) {
-        throw new KibitzError('ERR_BAD_ATTRIBUTE', `host-key: ${(err as Error).message}`, { cause: err });
-      }
-      return 'key';
-    }
-    if (this.hostSeal) throw new KibitzError('ERR_BAD_ATTRIBUTE', 'host-seal: needs the matching host-key');
-    return this.hostName.trim() ? 'name' : 'none';
-  }
-
-  private async moderate(op: Parameters<Moderation['command']>[0], target = ''): Promise<void> {
-    try {
-      if (!this.moderation) {
-        if (this.hostTier() === 'none') throw new KibitzError('ERR_NO_HOST', 'this is an open room: it has no host');
-        throw new KibitzError('ERR_NOT_HOST', 'only the verified host can do that');
-      }
-      await this.moderation.command(op, target);
-    } catch (err) {
-      throw this.report(toKibitzError(err, 'ERR_NOT_HOST'));
+      this.call.report(toKibitzError(err, 'ERR_BAD_ATTRIBUTE'));
     }
   }
 
-  private addRemoteTrack(peerId: string, slot: MediaSlot, track: MediaStreamTrack): void {
-    let streams = this.remote.get(peerId);
-    if (!streams) this.remote.set(peerId, (streams = { camera: new MediaStream(), screen: new MediaStream() }));
-    const stream = slot === 'screen' ? streams.screen : streams.camera;
-    for (const old of stream.getTracks()) if (old.kind === track.kind && old !== track) stream.removeTrack(old);
-    if (!stream.getTracks().includes(track)) stream.addTrack(track);
-    const peer = this.roster.find((p) => p.id === peerId) ?? null;
-    this.fire('kibitz-track', { peer, slot, stream });
-    this.requestUpdate();
-  }
-
-  // ---- local media --------------------------------------------------------------------------
-
-  private async openLocalMedia(wish: { audio: boolean; video: boolean }): Promise<MediaStream | null> {
-    if (!wish.audio && !wish.video) return null;
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: wish.audio, video: wish.video });
-      this.localStream = stream;
-      this.micOn = stream.getAudioTracks().length > 0;
-      this.cameraOn = stream.getVideoTracks().length > 0;
-      return stream;
-    } catch (err) {
+  /** Everything the Room is made from: attributes are checked before any device or network is touched. */
+  private async roomOptions(): Promise<RoomOptions> {
+    const wish = parseMedia(this.media);
+    const iceServers = parseIceServers(this.iceServers);
+    if (this.relayOnly && !hasRelay(iceServers)) {
+      throw new KibitzError('ERR_NO_RELAY', 'relay-only needs a TURN server in ice-servers; refusing to connect directly');
+    }
+    const transport = makeTransport(this.signaling);
+    const room = parseRoom(this.room);
+    const name = parseName(this.name);
+    const [certificate, stream] = await Promise.all([
+      this.certificate ?? persistentCertificate(),
       // No device or no permission: join anyway, without media, and say why.
-      this.report(new KibitzError('ERR_MEDIA', `joining without ${wish.video ? 'camera' : 'microphone'}: ${(err as Error).message}`, { cause: err }));
-      return null;
+      this.local.open(wish).catch((err) => (this.call.report(toKibitzError(err, 'ERR_MEDIA')), null)),
+    ]);
+    return {
+      room,
+      name,
+      transport,
+      links: rtcLinkFactory({
+        iceServers,
+        iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
+        certificates: certificate ? [certificate] : undefined,
+      }),
+      tracks: { audio: stream?.getAudioTracks()[0] ?? null, video: stream?.getVideoTracks()[0] ?? null },
+      media: wish.audio || wish.video,
+      host: { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName },
+      localFingerprint: certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null,
+      hostSecret: this.hostSecret,
+    };
+  }
+
+  private async moderate(op: Parameters<Room['moderate']>[0], target?: string): Promise<void> {
+    try {
+      if (!this.engine) throw notJoined();
+      await this.engine.moderate(op, target);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_NOT_HOST'));
     }
   }
 
-  private async setDevice(kind: 'audio' | 'video', on: boolean): Promise<void> {
-    const engine = this.requireEngine();
-    const stream = (this.localStream ??= new MediaStream());
-    const current = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
-    if (kind === 'audio' && current) {
-      // Muting keeps the track (instant unmute); the sender transmits silence.
-      current.enabled = on;
-    } else if (on && !current) {
-      let track: MediaStreamTrack;
-      try {
-        const fresh = await navigator.mediaDevices.getUserMedia({ [kind]: true });
-        track = fresh.getTracks()[0];
-      } catch (err) {
-        throw this.report(new KibitzError('ERR_MEDIA', `cannot open the ${kind === 'audio' ? 'microphone' : 'camera'}: ${(err as Error).message}`, { cause: err }));
-      }
-      stream.addTrack(track);
-      await engine.setTrack(kind, track);
-    } else if (!on && current) {
-      // The camera is released so its light goes off; the transceiver stays.
-      current.stop();
-      stream.removeTrack(current);
-      await engine.setTrack(kind, null);
+  /** Run a local-media change against the joined engine; failures are reported as `kibitz-error`. */
+  private async withMedia(change: (engine: Room) => Promise<void>): Promise<void> {
+    try {
+      // The engine takes tracks in any state; devices only open for a call in progress.
+      if (this.engine?.state !== 'joined') throw notJoined();
+      await change(this.engine);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_MEDIA'));
     }
-    if (kind === 'audio') this.micOn = on;
-    else this.cameraOn = on;
-    engine.setMediaFlags({ [kind]: on });
-    this.localStream = new MediaStream(stream.getTracks());
-  }
-
-  private stopLocalMedia(): void {
-    this.localStream?.getTracks().forEach((t) => t.stop());
-    this.screenStream?.getTracks().forEach((t) => t.stop());
-    this.localStream = null;
-    this.screenStream = null;
-    this.micOn = this.cameraOn = this.screenOn = false;
-  }
-
-  // ---- events -------------------------------------------------------------------------------
-
-  private requireEngine(): Room {
-    if (!this.engine || this.engine.status !== 'joined') throw this.report(new KibitzError('ERR_NOT_JOINED', 'join the room first'));
-    return this.engine;
-  }
-
-  private setStatus(state: RoomStatus): void {
-    if (this.status === state) return;
-    this.status = state;
-    if (state === 'joined') this.lastError = null;
-    this.fire('kibitz-state', { state });
-  }
-
-  /** Dispatch `kibitz-error` and hand the error back for throwing. */
-  private report(err: KibitzError): KibitzError {
-    this.lastError = err.message;
-    this.fire('kibitz-error', { code: err.code as KibitzErrorCode, message: err.message });
-    return err;
-  }
-
-  private fire(type: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
   // ---- rendering ----------------------------------------------------------------------------
 
   private tiles(): Tile[] {
     const tiles: Tile[] = [];
-    for (const peer of this.roster) {
-      const camera = peer.self ? this.localStream : (this.remote.get(peer.id)?.camera ?? null);
+    for (const peer of this.participants) {
+      const camera = peer.self ? this.local.camera : this.call.stream(peer.id, 'camera');
       tiles.push({ key: peer.id, peer, stream: camera ?? new MediaStream(), screen: false });
-      const screen = peer.self ? this.screenStream : this.remote.get(peer.id)?.screen;
+      const screen = peer.self ? this.local.screen : this.call.stream(peer.id, 'screen');
       if (peer.screen && screen) tiles.push({ key: `${peer.id}:screen`, peer, stream: screen, screen: true });
     }
     return tiles;
   }
 
-  private statusText(): string {
-    const others = this.roster.length - 1;
-    switch (this.status) {
-      case 'idle':
-        return 'Not in the call';
-      case 'connecting':
-        return 'Connecting…';
-      case 'joined':
-        if (this.reconnecting.size) return 'Reconnecting…';
-        return others > 0 ? `In the call with ${others} other${others === 1 ? '' : 's'}` : 'In the call — waiting for others';
-      case 'waiting':
-        return 'Waiting for the host to let you in…';
-      case 'refused':
-        return 'The room did not let you in.';
-      case 'kicked':
-        return 'You were removed from the call.';
-      case 'left':
-        return 'You left the call.';
-      case 'failed':
-        return `Could not connect${this.lastError ? `: ${this.lastError}` : '.'}`;
-    }
+  private stateText(): string {
+    return stateLine(this.state, this.participants.length - 1, this.call.reconnecting.size > 0, this.call.lastError);
   }
 
   private renderHostMenu() {
     return html`
       <section part="host-menu" class="host-menu" aria-label="Host controls">
-        <button part="button lock" aria-pressed=${String(this.lockedState)}
-          @click=${() => void (this.lockedState ? this.unlock() : this.lock()).catch(() => undefined)}>
-          ${this.lockedState ? 'Unlock room' : 'Lock room'}
+        <button part="button lock" aria-pressed=${String(this.locked)}
+          @click=${() => void (this.locked ? this.unlock() : this.lock()).catch(() => undefined)}>
+          ${this.locked ? 'Unlock room' : 'Lock room'}
         </button>
-        <button part="button lobby" aria-pressed=${String(this.lobbyState)}
-          @click=${() => void this.setLobby(!this.lobbyState).catch(() => undefined)}>
-          ${this.lobbyState ? 'Waiting room off' : 'Waiting room on'}
+        <button part="button lobby" aria-pressed=${String(this.lobby)}
+          @click=${() => void this.setLobby(!this.lobby).catch(() => undefined)}>
+          ${this.lobby ? 'Waiting room off' : 'Waiting room on'}
         </button>
-        ${this.knockList.length
+        ${this.knocks.length
           ? html`<ul class="knocks" aria-label="Waiting to join">
-              ${this.knockList.map(
+              ${this.knocks.map(
                 (k) => html`<li>
                   <span>${k.name || 'Guest'}</span>
                   <button part="button admit" @click=${() => void this.admit(k.id).catch(() => undefined)} aria-label=${`Let ${k.name || 'guest'} in`}>Admit</button>
@@ -635,17 +414,17 @@ export class KibitzRoomElement extends LitElement {
   }
 
   override render() {
-    const audioOnly = this.roster.filter((p) => !p.self);
+    const others = this.participants.filter((p) => !p.self);
     if (this.headless) {
-      return html`${audioOnly.map((p) => html`<audio hidden autoplay .srcObject=${this.remote.get(p.id)?.camera ?? null}></audio>`)}`;
+      return html`${others.map((p) => html`<audio hidden autoplay .srcObject=${this.call.stream(p.id, 'camera')}></audio>`)}`;
     }
-    const inCall = this.status === 'joined';
-    const busy = this.status === 'connecting' || this.status === 'waiting';
-    const blocked = this.status === 'waiting' || this.status === 'refused' || this.status === 'kicked';
+    const inCall = this.state === 'joined';
+    const busy = this.state === 'connecting' || this.state === 'waiting';
+    const blocked = this.state === 'waiting' || this.state === 'refused' || this.state === 'kicked';
     return html`
-      <div part="base" class="base ${this.status}">
-        <div part="status" class="status" role="status" aria-live="polite">${this.statusText()}</div>
-        ${blocked ? html`<div part="notice" class="notice" role="alert">${this.statusText()}</div>` : nothing}
+      <div part="base" class="base ${this.state}">
+        <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
+        ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
         ${this.isHost && inCall ? this.renderHostMenu() : nothing}
         <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
           ${this.tiles().map(
@@ -673,13 +452,13 @@ export class KibitzRoomElement extends LitElement {
             : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(() => undefined)}>
                 ${busy ? 'Joining…' : 'Join call'}
               </button>`}
-          <button part="button mic" aria-pressed=${String(this.micOn)} ?disabled=${!inCall}
-            @click=${() => void this.setMicrophone(!this.micOn).catch(() => undefined)}>${this.micOn ? 'Mute' : 'Unmute'}</button>
-          <button part="button camera" aria-pressed=${String(this.cameraOn)} ?disabled=${!inCall}
-            @click=${() => void this.setCamera(!this.cameraOn).catch(() => undefined)}>${this.cameraOn ? 'Camera off' : 'Camera on'}</button>
-          <button part="button screen" aria-pressed=${String(this.screenOn)} ?disabled=${!inCall}
-            @click=${() => void (this.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(() => undefined)}>
-            ${this.screenOn ? 'Stop sharing' : 'Share screen'}
+          <button part="button mic" aria-pressed=${String(this.local.micOn)} ?disabled=${!inCall}
+            @click=${() => void this.setMicrophone(!this.local.micOn).catch(() => undefined)}>${this.local.micOn ? 'Mute' : 'Unmute'}</button>
+          <button part="button camera" aria-pressed=${String(this.local.cameraOn)} ?disabled=${!inCall}
+            @click=${() => void this.setCamera(!this.local.cameraOn).catch(() => undefined)}>${this.local.cameraOn ? 'Camera off' : 'Camera on'}</button>
+          <button part="button screen" aria-pressed=${String(this.local.screenOn)} ?disabled=${!inCall}
+            @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(() => undefined)}>
+            ${this.local.screenOn ? 'Stop sharing' : 'Share screen'}
           </button>
         </div>
       </div>
@@ -687,7 +466,4 @@ export class KibitzRoomElement extends LitElement {
   }
 }
 
-function initials(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  return (parts.slice(0, 2).map((p) => [...p][0]).join('') || '?').toUpperCase();
-}
+const notJoined = () => new KibitzError('ERR_NOT_JOINED', 'join the room first');

@@ -1,0 +1,272 @@
+// The DOM events of <kibitz-room>: one class per event, each with a typed `detail`.
+// Every event bubbles and is composed (it crosses shadow roots), set once in the base class.
+// None is cancelable: only a `*-request` event would be, and there is none yet.
+//
+// Naming: an event about a participant carries `peer`, the full Participant as the roster
+// knows it; an event that only knows an id carries `peerId`.
+import type { KibitzErrorCode } from '../errors.js';
+import type { MediaSlot } from '../engine/link.js';
+import type { LeaveReason } from '../engine/protocol.js';
+import type { Participant, RoomState } from '../engine/room.js';
+
+export interface KibitzStateDetail {
+  /** This peer's connection state. */
+  state: RoomState;
+}
+export interface KibitzJoinDetail {
+  /** Who entered the roster; `peer.self` when it is this peer. */
+  peer: Participant;
+}
+export interface KibitzLeaveDetail {
+  peer: Participant;
+  /** `left` (said goodbye or its connection closed), `timeout` (went silent) or `kicked`. */
+  reason: LeaveReason;
+}
+export interface KibitzMessageDetail {
+  /** The sender. */
+  peerId: string;
+  data: unknown;
+  /** This peer's id for a directed message, null for a broadcast. */
+  to: string | null;
+}
+export interface KibitzFileDetail {
+  /** The transfer id. */
+  id: string;
+  /** The sender. */
+  peerId: string;
+  to: string | null;
+  name: string;
+  type: string;
+  size: number;
+  data: Blob;
+}
+export interface KibitzProgressDetail {
+  /** The transfer id. */
+  id: string;
+  /** The other side: the sender of an inbound transfer, the recipient of an outbound one (null: everyone). */
+  peerId: string | null;
+  direction: 'in' | 'out';
+  bytes: number;
+  total: number;
+}
+export interface KibitzCoordinatorDetail {
+  /** The participant now coordinating (possibly this peer). */
+  peerId: string;
+}
+export interface KibitzErrorDetail {
+  /** Stable: branch on it, never on `message`. */
+  code: KibitzErrorCode;
+  message: string;
+}
+export interface KibitzTrackDetail {
+  /** The participant whose stream gained a track (fired once it is in the roster). */
+  peer: Participant;
+  slot: MediaSlot;
+  /** Its camera stream (audio and video) or its screen stream, as `getStream()` returns it. */
+  stream: MediaStream;
+}
+export interface KibitzParticipantsDetail {
+  participants: Participant[];
+}
+export interface KibitzConnectionDetail {
+  peerId: string;
+  state: 'connected' | 'reconnecting';
+}
+export interface KibitzRefusedDetail {
+  /** `locked`, `denied` or `banned`. */
+  reason: string;
+}
+export interface KibitzKickDetail {
+  /** The participant the host removed. */
+  peer: Participant;
+  /** Whether it was this peer. */
+  self: boolean;
+}
+export interface KibitzKnockDetail {
+  /** The peer waiting to be let in (not in the roster yet). */
+  peerId: string;
+  name: string;
+}
+export interface KibitzHostDetail {
+  /** The verified host, or null when there is none (or it left). */
+  peerId: string | null;
+}
+export interface KibitzLockDetail {
+  locked: boolean;
+}
+export interface KibitzLobbyDetail {
+  on: boolean;
+}
+
+/** The base of every `kibitz-*` event: bubbles, composed, not cancelable. */
+export abstract class KibitzEvent<D> extends CustomEvent<D> {
+  constructor(type: keyof KibitzEventMap, detail: D) {
+    super(type, { detail, bubbles: true, composed: true });
+  }
+}
+
+/** The connection state changed. */
+export class KibitzStateEvent extends KibitzEvent<KibitzStateDetail> {
+  constructor(detail: KibitzStateDetail) {
+    super('kibitz-state', detail);
+  }
+}
+/** A participant entered the roster (this peer included). */
+export class KibitzJoinEvent extends KibitzEvent<KibitzJoinDetail> {
+  constructor(detail: KibitzJoinDetail) {
+    super('kibitz-join', detail);
+  }
+}
+/** A participant left the roster. */
+export class KibitzLeaveEvent extends KibitzEvent<KibitzLeaveDetail> {
+  constructor(detail: KibitzLeaveDetail) {
+    super('kibitz-leave', detail);
+  }
+}
+/** Data from another participant arrived. */
+export class KibitzMessageEvent extends KibitzEvent<KibitzMessageDetail> {
+  constructor(detail: KibitzMessageDetail) {
+    super('kibitz-message', detail);
+  }
+}
+/** A file sent with sendFile() arrived whole. */
+export class KibitzFileEvent extends KibitzEvent<KibitzFileDetail> {
+  constructor(detail: KibitzFileDetail) {
+    super('kibitz-file', detail);
+  }
+}
+/** A file transfer moved on. */
+export class KibitzProgressEvent extends KibitzEvent<KibitzProgressDetail> {
+  constructor(detail: KibitzProgressDetail) {
+    super('kibitz-progress', detail);
+  }
+}
+/** Another participant (or this one) became coordinator. */
+export class KibitzCoordinatorEvent extends KibitzEvent<KibitzCoordinatorDetail> {
+  constructor(detail: KibitzCoordinatorDetail) {
+    super('kibitz-coordinator', detail);
+  }
+}
+/** Something failed. */
+export class KibitzErrorEvent extends KibitzEvent<KibitzErrorDetail> {
+  constructor(detail: KibitzErrorDetail) {
+    super('kibitz-error', detail);
+  }
+}
+/** A participant's stream gained a track. */
+export class KibitzTrackEvent extends KibitzEvent<KibitzTrackDetail> {
+  constructor(detail: KibitzTrackDetail) {
+    super('kibitz-track', detail);
+  }
+}
+/** The roster, or someone's media or fingerprint, changed. */
+export class KibitzParticipantsEvent extends KibitzEvent<KibitzParticipantsDetail> {
+  constructor(detail: KibitzParticipantsDetail) {
+    super('kibitz-participants', detail);
+  }
+}
+/** A direct link is reconnecting, or connected again. */
+export class KibitzConnectionEvent extends KibitzEvent<KibitzConnectionDetail> {
+  constructor(detail: KibitzConnectionDetail) {
+    super('kibitz-connection', detail);
+  }
+}
+/** The room did not let this peer in. */
+export class KibitzRefusedEvent extends KibitzEvent<KibitzRefusedDetail> {
+  constructor(detail: KibitzRefusedDetail) {
+    super('kibitz-refused', detail);
+  }
+}
+/** The host removed a participant. */
+export class KibitzKickEvent extends KibitzEvent<KibitzKickDetail> {
+  constructor(detail: KibitzKickDetail) {
+    super('kibitz-kick', detail);
+  }
+}
+/** Someone is waiting to be let in. */
+export class KibitzKnockEvent extends KibitzEvent<KibitzKnockDetail> {
+  constructor(detail: KibitzKnockDetail) {
+    super('kibitz-knock', detail);
+  }
+}
+/** The verified host changed. */
+export class KibitzHostEvent extends KibitzEvent<KibitzHostDetail> {
+  constructor(detail: KibitzHostDetail) {
+    super('kibitz-host', detail);
+  }
+}
+/** The room was locked or unlocked. */
+export class KibitzLockEvent extends KibitzEvent<KibitzLockDetail> {
+  constructor(detail: KibitzLockDetail) {
+    super('kibitz-lock', detail);
+  }
+}
+/** The waiting room was turned on or off. */
+export class KibitzLobbyEvent extends KibitzEvent<KibitzLobbyDetail> {
+  constructor(detail: KibitzLobbyDetail) {
+    super('kibitz-lobby', detail);
+  }
+}
+
+/** Every `kibitz-*` event by name. */
+export interface KibitzEventMap {
+  'kibitz-state': KibitzStateEvent;
+  'kibitz-join': KibitzJoinEvent;
+  'kibitz-leave': KibitzLeaveEvent;
+  'kibitz-message': KibitzMessageEvent;
+  'kibitz-file': KibitzFileEvent;
+  'kibitz-progress': KibitzProgressEvent;
+  'kibitz-coordinator': KibitzCoordinatorEvent;
+  'kibitz-error': KibitzErrorEvent;
+  'kibitz-track': KibitzTrackEvent;
+  'kibitz-participants': KibitzParticipantsEvent;
+  'kibitz-connection': KibitzConnectionEvent;
+  'kibitz-refused': KibitzRefusedEvent;
+  'kibitz-kick': KibitzKickEvent;
+  'kibitz-knock': KibitzKnockEvent;
+  'kibitz-host': KibitzHostEvent;
+  'kibitz-lock': KibitzLockEvent;
+  'kibitz-lobby': KibitzLobbyEvent;
+}
+
+// The events bubble, so any element or document listener sees them typed.
+declare global {
+  interface GlobalEventHandlersEventMap {
+    'kibitz-state': KibitzStateEvent;
+    'kibitz-join': KibitzJoinEvent;
+    'kibitz-leave': KibitzLeaveEvent;
+    'kibitz-message': KibitzMessageEvent;
+    'kibitz-file': KibitzFileEvent;
+    'kibitz-progress': KibitzProgressEvent;
+    'kibitz-coordinator': KibitzCoordinatorEvent;
+    'kibitz-error': KibitzErrorEvent;
+    'kibitz-track': KibitzTrackEvent;
+    'kibitz-participants': KibitzParticipantsEvent;
+    'kibitz-connection': KibitzConnectionEvent;
+    'kibitz-refused': KibitzRefusedEvent;
+    'kibitz-kick': KibitzKickEvent;
+    'kibitz-knock': KibitzKnockEvent;
+    'kibitz-host': KibitzHostEvent;
+    'kibitz-lock': KibitzLockEvent;
+    'kibitz-lobby': KibitzLobbyEvent;
+  }
+  interface HTMLElementEventMap {
+    'kibitz-state': KibitzStateEvent;
+    'kibitz-join': KibitzJoinEvent;
+    'kibitz-leave': KibitzLeaveEvent;
+    'kibitz-message': KibitzMessageEvent;
+    'kibitz-file': KibitzFileEvent;
+    'kibitz-progress': KibitzProgressEvent;
+    'kibitz-coordinator': KibitzCoordinatorEvent;
+    'kibitz-error': KibitzErrorEvent;
+    'kibitz-track': KibitzTrackEvent;
+    'kibitz-participants': KibitzParticipantsEvent;
+    'kibitz-connection': KibitzConnectionEvent;
+    'kibitz-refused': KibitzRefusedEvent;
+    'kibitz-kick': KibitzKickEvent;
+    'kibitz-knock': KibitzKnockEvent;
+    'kibitz-host': KibitzHostEvent;
+    'kibitz-lock': KibitzLockEvent;
+    'kibitz-lobby': KibitzLobbyEvent;
+  }
+}
