@@ -1,19 +1,24 @@
 // Installs what `npm start`, `npm test` and `npm run bench` need on a fresh machine:
-// node_modules from the lockfile, and (with --browser) Debian's Chromium and coturn.
-// It never downloads a browser build of its own.
+// node_modules from the lockfile, and (with --browser) Debian's Chromium, Firefox ESR and
+// coturn. It never downloads a browser build of its own.
 import { execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const wantBrowser = process.argv.includes('--browser');
-const run = (cmd) => execSync(cmd, { stdio: 'inherit', env: { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1', PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
+const run = (cmd) =>
+  execSync(cmd, { stdio: 'inherit', env: { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1', PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
 
-if (!existsSync('node_modules/.package-lock.json')) {
+// A checkout pulled after a dependency was added has node_modules but lacks that package.
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+if (!existsSync('node_modules/.package-lock.json') || declared.some((name) => !existsSync(`node_modules/${name}/package.json`))) {
   run(existsSync('package-lock.json') ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund');
 }
 
 if (wantBrowser) {
   const missing = [];
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (!existsSync('/usr/bin/firefox-esr')) missing.push('firefox-esr');
   if (!existsSync('/usr/bin/turnserver')) missing.push('coturn');
   if (missing.length) {
     const sudo = process.getuid && process.getuid() !== 0 ? 'sudo ' : '';
