@@ -6,4 +6,19 @@ export default {
   litelement: true,
   // package.json names the manifest itself; a run with another --outdir must not rewrite it.
   packagejson: false,
+  plugins: [
+    {
+      // The manifest describes the API: private members would make a refactor look like an
+      // API change (and the staleness check fail) when no user can see the difference.
+      name: 'kibitz-public-members-only',
+      packageLinkPhase({ customElementsManifest }) {
+        for (const mod of customElementsManifest.modules) {
+          for (const declaration of mod.declarations ?? []) {
+            if (declaration.members)
+              declaration.members = declaration.members.filter((m) => m.privacy !== 'private' && !m.name.startsWith('#'));
+          }
+        }
+      },
+    },
+  ],
 };
