@@ -11,6 +11,12 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** A clock of one simulated page that a test can freeze, as a paused tab stops running timers. */
+export interface PageClock extends Clock {
+  freeze(): void;
+  thaw(): void;
+}
+
 /** A clock that only moves when a test advances it. */
 export class ManualClock implements Clock {
   private time: number;
@@ -37,6 +43,33 @@ export class ManualClock implements Clock {
 
   pending(): number {
     return this.timers.length;
+  }
+
+  /**
+   * A clock for one simulated page on this timeline. `freeze()` models a paused page: its
+   * timers stop firing (they fire late, all at once, after `thaw()`), while time moves on.
+   */
+  view(): PageClock {
+    let frozen = false;
+    let held: (() => void)[] = [];
+    return {
+      now: () => this.now(),
+      setTimeout: (callback, ms) =>
+        this.setTimeout(() => {
+          if (frozen) held.push(callback);
+          else callback();
+        }, ms),
+      clearTimeout: (handle) => this.clearTimeout(handle),
+      freeze: () => {
+        frozen = true;
+      },
+      thaw: () => {
+        frozen = false;
+        const due = held;
+        held = [];
+        for (const callback of due) callback();
+      },
+    };
   }
 
   /** Move time forward, firing due timers in order and letting promise chains settle between them. */

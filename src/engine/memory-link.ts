@@ -16,12 +16,26 @@ export class MemoryNetwork {
   /** Every link made, for tests that check leaks. */
   readonly links: MemoryLink[] = [];
 
-  factory(): LinkFactory {
-    return (options) => {
+  /**
+   * Links for one simulated page. `freeze()` models a paused page: nothing reaches the page's
+   * handlers any more and what others send it waits in their queues, but no link closes (a
+   * frozen tab's network stack keeps its connections alive).
+   */
+  factory(): LinkFactory & { freeze(): void } {
+    const made: MemoryLink[] = [];
+    const factory = (options: LinkOptions) => {
       const link = new MemoryLink(options, this);
       this.links.push(link);
+      made.push(link);
       return link;
     };
+    factory.freeze = () => {
+      for (const link of made) {
+        link.frozen = true;
+        link.peer?.freeze();
+      }
+    };
+    return factory;
   }
 
   openLinks(): MemoryLink[] {
@@ -46,6 +60,8 @@ export class MemoryNetwork {
 export class MemoryLink implements Link {
   remoteId: string;
   closed = false;
+  /** This end's page is frozen: its handlers run no more. */
+  frozen = false;
   peer: MemoryLink | null = null;
   readonly localFingerprint = formatFingerprint(randomBytes(32));
   private opened = false;
@@ -114,17 +130,23 @@ export class MemoryLink implements Link {
 
   private deliverControl(frame: string): void {
     const peer = this.peer;
-    queueMicrotask(() => {
-      if (peer && !peer.closed) peer.options.handlers.control(frame);
-    });
+    queueMicrotask(() => peer?.receiveControl(frame));
   }
 
   private deliverContent(frame: string | Uint8Array): void {
     const peer = this.peer;
     const data = typeof frame === 'string' ? frame : frame.slice().buffer;
-    queueMicrotask(() => {
-      if (peer && !peer.closed) peer.options.handlers.content(data);
-    });
+    queueMicrotask(() => peer?.receiveContent(data));
+  }
+
+  /** Hand a raw control frame to this end's engine now, as its channel would (tests use it to see a throw). */
+  receiveControl(raw: unknown): void {
+    if (!this.closed && !this.frozen) this.options.handlers.control(raw);
+  }
+
+  /** Hand a raw content frame to this end's engine now, as its channel would. */
+  receiveContent(raw: unknown): void {
+    if (!this.closed && !this.frozen) this.options.handlers.content(raw);
   }
 
   contentBacklog(): number {
@@ -162,6 +184,6 @@ export class MemoryLink implements Link {
   private shutdown(reason: 'closed' | 'failed', notify: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (notify) this.options.handlers.close(reason);
+    if (notify && !this.frozen) this.options.handlers.close(reason);
   }
 }

@@ -40,12 +40,11 @@ export interface Departure {
   reason: LeaveReason;
 }
 
-/** Room state that a new coordinator inherits. Moderation fields are filled by the host layer. */
-export interface RoomState {
+/** Room control state that a new coordinator inherits. Lock, lobby and bans are set by the host layer. */
+export interface RoomControl {
   nextOrder: number;
   locked: boolean;
   lobby: boolean;
-  hostId: string | null;
   /** Banned peer ids and DTLS fingerprints. */
   bans: string[];
   knocks: { id: string; name: string }[];
@@ -57,14 +56,15 @@ export type SignalData =
   | { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null };
 
 export type ControlFrame =
-  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; fp?: string; proof?: unknown }
-  | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RoomState }
+  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; proof?: unknown }
+  | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RoomControl }
   | { t: 'wait' }
   | { t: 'refused'; reason: string }
   | { t: 'ping'; n: number }
   | { t: 'pong'; n: number }
   | { t: 'signal'; to: string; from?: string; data: SignalData }
   | { t: 'media'; media: MediaFlags }
+  | { t: 'name'; name: string }
   | { t: 'bye' }
   | { t: 'host'; from?: string; cmd: unknown };
 
@@ -90,8 +90,8 @@ const isDeparture: Check = (v) => isObject(v) && isId(v.id) && (v.reason === 'le
 
 const isArrayOf = (check: Check, max: number): Check => (v) => Array.isArray(v) && v.length <= max && v.every(check);
 
-const isRoomState: Check = (v) =>
-  isObject(v) && isCount(v.nextOrder) && isBool(v.locked) && isBool(v.lobby) && (v.hostId === null || isId(v.hostId)) &&
+const isRoomControl: Check = (v) =>
+  isObject(v) && isCount(v.nextOrder) && isBool(v.locked) && isBool(v.lobby) &&
   isArrayOf(isString(128), 1024)(v.bans) &&
   isArrayOf((k) => isObject(k) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks);
 
@@ -114,15 +114,16 @@ const isSignalData: Check = (v) => {
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
   hello: (f) => isCount(f.v) && isId(f.id) && isString(MAX_NAME_LENGTH)(f.name) && (f.kind === 'person' || f.kind === 'agent') &&
-    isMedia(f.media) && (f.fp === undefined || isString(128)(f.fp)),
+    isMedia(f.media),
   roster: (f) => isCount(f.epoch) && isCount(f.seq) && isId(f.coordinator) && isArrayOf(isRosterEntry, MAX_ROSTER)(f.peers) &&
-    isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) && isRoomState(f.state),
+    isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) && isRoomControl(f.state),
   wait: () => true,
   refused: (f) => isString(64)(f.reason),
   ping: (f) => isCount(f.n),
   pong: (f) => isCount(f.n),
   signal: (f) => isId(f.to) && (f.from === undefined || isId(f.from)) && isSignalData(f.data),
   media: (f) => isMedia(f.media),
+  name: (f) => isString(MAX_NAME_LENGTH)(f.name),
   bye: () => true,
   host: (f) => (f.from === undefined || isId(f.from)) && f.cmd !== undefined,
 };

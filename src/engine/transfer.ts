@@ -33,7 +33,8 @@ export interface TransferOptions {
 
 export interface IncomingFile {
   id: string;
-  from: string;
+  /** The sender. */
+  peerId: string;
   to: string | null;
   name: string;
   type: string;
@@ -132,7 +133,7 @@ export class Inbound {
         this.open.delete(key);
         if (!a || a.received !== a.size) return null;
         const data = new Blob(a.parts, { type: a.type });
-        return { file: { id: frame.id, from, to: a.to, name: a.name, type: a.type, size: a.size, data } };
+        return { file: { id: frame.id, peerId: from, to: a.to, name: a.name, type: a.type, size: a.size, data } };
       }
       case 'abort':
         this.open.delete(key);

@@ -21,8 +21,23 @@ export class MemoryBus {
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
-  transport(): SignalingTransport {
-    return { open: (id) => this.open(id) };
+  /**
+   * A transport for one simulated page. `freeze()` models a paused page: its endpoints stay
+   * open at the bus (as a frozen tab's WebSocket does) but nothing reaches its handlers.
+   */
+  transport(): SignalingTransport & { freeze(): void } {
+    let frozen = false;
+    return {
+      open: async (id) => {
+        const endpoint = await this.open(id);
+        const inner = endpoint as MemoryEndpoint;
+        inner.gate = () => !frozen;
+        return endpoint;
+      },
+      freeze: () => {
+        frozen = true;
+      },
+    };
   }
 
   holds(id: string): boolean {
@@ -77,13 +92,18 @@ export class MemoryBus {
   }
 
   private deliver(dst: string, message: SignalMessage): void {
-    queueMicrotask(() => this.endpoints.get(dst)?.onmessage?.(message));
+    queueMicrotask(() => {
+      const endpoint = this.endpoints.get(dst);
+      if (endpoint?.gate()) endpoint.onmessage?.(message);
+    });
   }
 }
 
 class MemoryEndpoint implements SignalingEndpoint {
   onmessage: ((message: SignalMessage) => void) | null = null;
   onclose: (() => void) | null = null;
+  /** Whether messages may reach the handler now (false while its page is frozen). */
+  gate: () => boolean = () => true;
 
   constructor(
     readonly id: string,

@@ -1,8 +1,9 @@
 // Whole rooms in memory for deterministic engine tests: a manual clock, the in-memory bus
-// (broker semantics) and in-memory links.
+// (broker semantics) and in-memory links. Each room is one simulated page with its own clock,
+// transport and links, so a test can freeze one page the way a paused tab freezes.
 import { ManualClock } from '../../src/engine/clock.js';
 import { MemoryNetwork } from '../../src/engine/memory-link.js';
-import { Room, type RoomEvents } from '../../src/engine/room.js';
+import { Room, type RoomEvents, type RoomOptions } from '../../src/engine/room.js';
 import { MemoryBus } from '../../src/signaling/memory.js';
 
 export interface Harness {
@@ -10,13 +11,30 @@ export interface Harness {
   bus: MemoryBus;
   net: MemoryNetwork;
   make(name: string): Room;
+  /** A room with options of its own (timing, flood budget, …). */
+  makeWith(name: string, options: Partial<RoomOptions>): Room;
+  /** Freeze a room's page: no timers, no frames handled, its sockets and links stay open. */
+  freeze(room: Room): void;
 }
 
 export function harness(roomName: string): Harness {
   const clock = new ManualClock();
   const bus = new MemoryBus(() => clock.now());
   const net = new MemoryNetwork();
-  return { clock, bus, net, make: (name) => new Room({ room: roomName, name, transport: bus.transport(), links: net.factory(), clock }) };
+  const pages = new WeakMap<Room, () => void>();
+  const makeWith = (name: string, options: Partial<RoomOptions>) => {
+      const page = clock.view();
+      const transport = bus.transport();
+      const links = net.factory();
+      const room = new Room({ room: roomName, name, transport, links, clock: page, ...options });
+      pages.set(room, () => {
+        page.freeze();
+        transport.freeze();
+        links.freeze();
+      });
+      return room;
+  };
+  return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze: (room) => pages.get(room)?.() };
 }
 
 export async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {
