@@ -160,10 +160,13 @@ export class RoomController implements ReactiveController {
   }
 
   private listen(engine: Room): (() => void)[] {
+    // Events that change what the element shows re-render it; data events (message, file,
+    // progress) come by the thousand and change nothing on screen.
     const fire = (event: Event) => {
       this.host.dispatchEvent(event);
       this.host.requestUpdate();
     };
+    const tell = (event: Event) => this.host.dispatchEvent(event);
     return [
       engine.on('state', ({ state }) => {
         this.announce();
@@ -198,9 +201,9 @@ export class RoomController implements ReactiveController {
         else this.reconnecting.delete(detail.peerId);
         fire(new KibitzConnectionEvent(detail));
       }),
-      engine.on('message', (detail) => fire(new KibitzMessageEvent(detail))),
-      engine.on('file', (detail) => fire(new KibitzFileEvent(detail))),
-      engine.on('progress', (detail) => fire(new KibitzProgressEvent(detail))),
+      engine.on('message', (detail) => tell(new KibitzMessageEvent(detail))),
+      engine.on('file', (detail) => tell(new KibitzFileEvent(detail))),
+      engine.on('progress', (detail) => tell(new KibitzProgressEvent(detail))),
       engine.on('coordinator', (detail) => fire(new KibitzCoordinatorEvent(detail))),
       engine.on('error', ({ code, message }) => this.report(new KibitzError(code, message))),
       engine.on('refused', (detail) => fire(new KibitzRefusedEvent(detail))),
