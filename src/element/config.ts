@@ -62,6 +62,7 @@ export function makeTransport(value: string | null | undefined): SignalingTransp
 }
 
 export function parseName(value: string | null | undefined): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const name = (value ?? '').normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if ([...name].length > MAX_NAME_LENGTH) throw bad('name', `at most ${MAX_NAME_LENGTH} characters`);
   return name;

@@ -36,9 +36,9 @@ describe('a call through the real broker', () => {
     await until(() => got.b.length === 1 && got.c.length === 2, 'messages to arrive');
     await new Promise((r) => setTimeout(r, 200));
     expect(got.a).to.deep.equal([]);
-    expect(got.b).to.deep.equal([{ from: a.selfId, data: { text: 'hello all' }, to: null }]);
-    expect(got.c).to.deep.include({ from: a.selfId, data: { text: 'hello all' }, to: null });
-    expect(got.c).to.deep.include({ from: b.selfId, data: 'for cat only', to: c.selfId });
+    expect(got.b).to.deep.equal([{ peerId: a.selfId, data: { text: 'hello all' }, to: null }]);
+    expect(got.c).to.deep.include({ peerId: a.selfId, data: { text: 'hello all' }, to: null });
+    expect(got.c).to.deep.include({ peerId: b.selfId, data: 'for cat only', to: c.selfId });
   });
 
   it('exposes each remote live DTLS fingerprint, matching what the other side holds', async () => {

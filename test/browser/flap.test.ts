@@ -3,14 +3,9 @@
 // fresh link through the coordinator) and nobody leaves the room.
 import { expect } from '@open-wc/testing';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import type { Room } from '../../src/engine/room.js';
-import type { RtcLink } from '../../src/engine/rtc-link.js';
-import { brokerUrl, cleanup, collect, ids, makeRoom, uniqueRoom, until } from './helpers.js';
+import { brokerUrl, cleanup, collect, engineOf as engine, ids, makeRoom, uniqueRoom, until, wireOf as wire } from './helpers.js';
 
-/** An RtcLink's insides, reached past `private` the way a debugger would. */
-type Wire = Pick<RtcLink, 'pc' | 'isOpen' | 'sendControl'> & { control: RTCDataChannel; content: RTCDataChannel };
-const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
-const wire = (el: KibitzRoomElement, peerId: string) => engine(el).link(peerId) as unknown as Wire;
+type Wire = ReturnType<typeof wire>;
 
 async function threeInCall(label: string): Promise<KibitzRoomElement[]> {
   const signaling = await brokerUrl();
@@ -22,15 +17,15 @@ async function threeInCall(label: string): Promise<KibitzRoomElement[]> {
 }
 
 async function talks(from: KibitzRoomElement, to: KibitzRoomElement, tag: string): Promise<void> {
-  const got = collect<{ from: string; data: unknown }>(to, 'kibitz-message');
+  const got = collect(to, 'kibitz-message');
   from.send(tag, to.selfId!);
-  await until(() => got.some((m) => m.from === from.selfId && m.data === tag), `${tag}: ${from.name} -> ${to.name}`, 30_000);
+  await until(() => got.some((m) => m.peerId === from.selfId && m.data === tag), `${tag}: ${from.name} -> ${to.name}`, 30_000);
 }
 
 /** Watch the pair and the room: connection events, departures, coordinator changes. */
 function watch(els: KibitzRoomElement[]) {
   return {
-    connection: els.map((el) => collect<{ peer: string; state: string }>(el, 'kibitz-connection')),
+    connection: els.map((el) => collect(el, 'kibitz-connection')),
     leaves: els.map((el) => collect(el, 'kibitz-leave')),
     joins: els.map((el) => collect(el, 'kibitz-join')),
     coordinators: els.map((el) => collect(el, 'kibitz-coordinator')),
@@ -41,13 +36,13 @@ async function recovered(els: KibitzRoomElement[], [b, c]: KibitzRoomElement[], 
   const [, bi, ci] = [0, 1, 2];
   // Each side of the pair says it is reconnecting, then connected again.
   for (const [i, other] of [[bi, c], [ci, b]] as const) {
-    await until(() => seen.connection[i].some((e) => e.peer === other.selfId && e.state === 'reconnecting'), `${els[i].name} reports reconnecting`, 30_000);
+    await until(() => seen.connection[i].some((e) => e.peerId === other.selfId && e.state === 'reconnecting'), `${els[i].name} reports reconnecting`, 30_000);
     await until(() => {
-      const last = seen.connection[i].filter((e) => e.peer === other.selfId).at(-1);
+      const last = seen.connection[i].filter((e) => e.peerId === other.selfId).at(-1);
       return last?.state === 'connected' && engine(els[i]).link(other.selfId!)?.isOpen === true;
     }, `${els[i].name} reports connected again`, 30_000);
   }
-  expect(engine(b).link(c.selfId!)).to.not.equal(old[0]);
+  expect(engine(b).link(c.selfId!)).to.not.equal(old[0].link);
   await talks(b, c, 'after the flap b->c');
   await talks(c, b, 'after the flap c->b');
   for (const el of els) {
@@ -102,9 +97,9 @@ describe('a flap that ends in a departure', () => {
     const els = await threeInCall('flap-leave');
     const [, b, c] = els;
     const status = () => b.shadowRoot!.querySelector('[part="status"]')!.textContent!.trim();
-    const seen = collect<{ peer: string; state: string }>(b, 'kibitz-connection');
+    const seen = collect(b, 'kibitz-connection');
     wire(b, c.selfId!).control.close();
-    await until(() => seen.some((e) => e.peer === c.selfId && e.state === 'reconnecting'), 'bob reports reconnecting');
+    await until(() => seen.some((e) => e.peerId === c.selfId && e.state === 'reconnecting'), 'bob reports reconnecting');
     c.remove();
     await until(() => ids(b).length === 2, 'bob sees cat leave');
     await until(() => status() === 'In the call with 1 other', `bob's status settles (is "${status()}")`, 10_000);

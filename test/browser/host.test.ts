@@ -1,19 +1,47 @@
 // The host layer against the real broker: a verified host moderates; forged, replayed,
 // cross-room, stale, future-dated and wrongly bound commands are rejected by the
 // coordinator and by every other peer; a coordinator that is not host cannot moderate.
+// Attacks are forged frames put on the wire from the attacking peer's own links; verdicts
+// are read from the engine's public `rejected` event and from the element's state.
 import { expect } from '@open-wc/testing';
 import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
 import { generateHostKey, unsealHostKey } from '../../src/crypto/host-key.js';
 import { createRoom } from '../../src/crypto/room-link.js';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import type { Moderation } from '../../src/engine/moderation.js';
-import type { Room } from '../../src/engine/room.js';
-import { brokerUrl, cleanup, collect, makeRoom, until } from './helpers.js';
+import { brokerUrl, cleanup, collect, engineOf, makeRoom, until, wireOf } from './helpers.js';
 
 const PASS = 'correct horse battery staple';
-const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
-const moderation = (el: KibitzRoomElement) => (el as unknown as { moderation: Moderation }).moderation;
-const rejected = (el: KibitzRoomElement, reason: string) => moderation(el).rejected[reason] ?? 0;
+
+/** Host commands each element's engine refused, by reason, counted from its `rejected` events. */
+const refusals = new WeakMap<KibitzRoomElement, Record<string, number>>();
+function countRefusals(el: KibitzRoomElement): void {
+  const counts: Record<string, number> = {};
+  refusals.set(el, counts);
+  engineOf(el).on('rejected', ({ reason }) => {
+    counts[reason] = (counts[reason] ?? 0) + 1;
+  });
+}
+const rejected = (el: KibitzRoomElement, reason: string) => refusals.get(el)![reason] ?? 0;
+const totalRejected = (el: KibitzRoomElement) => Object.values(refusals.get(el)!).reduce((a, b) => a + b, 0);
+
+/** Put a host frame on the wire from `from` to `to`, as `from`'s engine would, whatever it says. */
+function sendHostFrame(from: KibitzRoomElement, to: KibitzRoomElement, frame: { cmd: unknown; from?: string }): void {
+  const link = engineOf(from).link(to.selfId!);
+  if (!link) throw new Error(`${from.name} has no link to ${to.name}`);
+  link.sendControl(JSON.stringify({ t: 'host', ...frame }));
+}
+
+/** The host commands `el` receives on its links, as they came off the wire. */
+function hostFramesSeenBy(el: KibitzRoomElement, peers: KibitzRoomElement[]): unknown[] {
+  const seen: unknown[] = [];
+  for (const peer of peers) {
+    wireOf(el, peer.selfId!).control.addEventListener('message', ({ data }) => {
+      const frame = typeof data === 'string' ? (JSON.parse(data) as { t?: string; cmd?: unknown }) : null;
+      if (frame?.t === 'host') seen.push(frame.cmd);
+    });
+  }
+  return seen;
+}
 const newCert = () => RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
 
 async function fingerprintOf(cert: RTCCertificate): Promise<string> {
@@ -46,6 +74,7 @@ async function threeWithHost(): Promise<Fixture> {
   await peer.join();
   for (const el of [coord, host, peer]) await until(() => el.participants.length === 3, 'three joined');
   await until(() => [coord, host, peer].every((el) => el.participants.every((p) => p.self || p.fingerprint)), 'live fingerprints');
+  for (const el of [coord, host, peer]) countRefusals(el);
   await host.claimHost(PASS);
   for (const el of [coord, host, peer]) await until(() => el.hostId === host.selfId, `${el.name} verifies the host`);
   const secretKey = await unsealHostKey(made.hostSeal!, PASS, made.hostKey);
@@ -54,7 +83,7 @@ async function threeWithHost(): Promise<Fixture> {
 
 /** A tampered coordinator relays a frame to everyone, claiming it comes from `from`. */
 function relayAsCoordinator(f: Fixture, from: string, cmd: unknown): void {
-  (engine(f.coord) as unknown as { fanOut(frame: unknown, except: string): void }).fanOut({ t: 'host', from, cmd }, f.coord.selfId!);
+  for (const to of [f.host, f.peer]) sendHostFrame(f.coord, to, { from, cmd });
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 400));
@@ -93,8 +122,7 @@ describe('host moderation through the real broker', () => {
 
   it('rejects forged, replayed, cross-room, stale, future-dated and wrongly bound commands at every peer', async () => {
     const f = await threeWithHost();
-    const seen: unknown[] = [];
-    engine(f.peer).on('host', ({ cmd }) => seen.push(cmd));
+    const seen = hostFramesSeenBy(f.peer, [f.coord, f.host]);
     await f.host.lock();
     await until(() => f.peer.locked && seen.length > 0, 'a genuine lock');
     const genuineLock = seen.find((c) => (c as { op: string }).op === 'lock');
@@ -125,17 +153,16 @@ describe('host moderation through the real broker', () => {
     // the other peer must reject it for exactly the flawed property.
     for (const [reason, cmd] of attacks) {
       const before = { coord: rejected(f.coord, reason), peer: rejected(f.peer, reason) };
-      engine(f.host).broadcastHostFrame(cmd);
+      sendHostFrame(f.host, f.coord, { cmd });
       await until(() => rejected(f.coord, reason) > before.coord, `coordinator rejects ${reason}`);
       await until(() => rejected(f.peer, reason) > before.peer, `peer rejects relayed ${reason}`);
       expect(f.coord.locked, `coordinator after ${reason}`).to.equal(false);
     }
 
     // 3. A participant that captured a genuine command replays it to the coordinator.
-    const total = (el: KibitzRoomElement) => Object.values(moderation(el).rejected).reduce((a, b) => a + b, 0);
-    const coordBefore = total(f.coord);
-    engine(f.peer).broadcastHostFrame(genuineLock);
-    await until(() => total(f.coord) > coordBefore, 'coordinator rejects a replay from a participant');
+    const coordBefore = totalRejected(f.coord);
+    sendHostFrame(f.peer, f.coord, { cmd: genuineLock });
+    await until(() => totalRejected(f.coord) > coordBefore, 'coordinator rejects a replay from a participant');
 
     // 4. A genuine signature bound to the host's certificate, but relayed as coming from the
     // coordinator: the binding is checked against the link to the claimed signer.
@@ -158,6 +185,7 @@ describe('host moderation through the real broker', () => {
     await a.join();
     await b.join();
     await until(() => b.participants.length === 2, 'two joined');
+    countRefusals(a);
     let code = '';
     await a.lock().catch((e) => (code = e.code));
     expect(code).to.equal('ERR_NO_HOST');
@@ -165,7 +193,7 @@ describe('host moderation through the real broker', () => {
     expect(code).to.equal('ERR_NO_HOST');
     const key = await generateHostKey();
     const cmd = await signHostCommand(createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }), key.secretKey, key.publicKey);
-    engine(b).broadcastHostFrame(cmd);
+    sendHostFrame(b, a, { cmd });
     await until(() => rejected(a, 'no-host') > 0, 'the coordinator drops it');
     expect(a.locked).to.equal(false);
   });

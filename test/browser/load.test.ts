@@ -2,10 +2,8 @@
 // every peer receives every other peer's messages exactly once and in each sender's order.
 import { expect } from '@open-wc/testing';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import type { Room } from '../../src/engine/room.js';
-import { brokerUrl, cleanup, collect, ids, makeRoom, uniqueRoom, until } from './helpers.js';
+import { brokerUrl, cleanup, collect, engineOf as engine, ids, makeRoom, uniqueRoom, until } from './helpers.js';
 
-const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
 const PEERS = 6;
 const EACH = 2000;
 
@@ -26,7 +24,7 @@ describe('load', () => {
       await until(() => ids(el).length === PEERS && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen), `${el.name} linked to all`, 60_000);
     }
     const roster = ids(els[0]);
-    const inbox = els.map((el) => collect<{ from: string; data: { s: number; n: number }; to: string | null }>(el, 'kibitz-message'));
+    const inbox = els.map((el) => collect(el, 'kibitz-message'));
     const leaves = els.map((el) => collect(el, 'kibitz-leave'));
 
     // Interleaved like six busy pages: each sender pushes a run of messages per turn.
@@ -46,10 +44,11 @@ describe('load', () => {
       expect(got.length, `${els[r].name} total`).to.equal(expected);
       const bySender = new Map<number, number[]>();
       for (const m of got) {
-        expect(m.from).to.equal(els[m.data.s].selfId);
+        const data = m.data as { s: number; n: number };
+        expect(m.peerId).to.equal(els[data.s].selfId);
         expect(m.to).to.equal(null);
-        expect(m.data.s).to.not.equal(r);
-        bySender.set(m.data.s, [...(bySender.get(m.data.s) ?? []), m.data.n]);
+        expect(data.s).to.not.equal(r);
+        bySender.set(data.s, [...(bySender.get(data.s) ?? []), data.n]);
       }
       expect(bySender.size).to.equal(PEERS - 1);
       for (const [s, ns] of bySender) {

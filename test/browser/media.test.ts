@@ -1,9 +1,8 @@
 import { expect } from '@open-wc/testing';
-import type { Room } from '../../src/engine/room.js';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import { brokerUrl, cleanup, framesDecoded, makeRoom, uniqueRoom, until } from './helpers.js';
+import { brokerUrl, cleanup, collect, engineOf, framesDecoded, makeRoom, uniqueRoom, until } from './helpers.js';
 
-const link = (el: KibitzRoomElement, peer: string) => (el as unknown as { engine: Room }).engine.link(peer);
+const link = (el: KibitzRoomElement, peer: string) => engineOf(el).link(peer);
 
 describe('media controls and local signaling', () => {
   afterEach(cleanup);
@@ -53,11 +52,10 @@ describe('media controls and local signaling', () => {
     await a.join();
     await b.join();
     await until(() => a.participants.length === 2 && b.participants.length === 2, 'both rostered');
-    const got: unknown[] = [];
-    b.addEventListener('kibitz-message', (e) => got.push((e as CustomEvent).detail.data));
+    const got = collect(b, 'kibitz-message');
     a.send('over the local transport');
     await until(() => got.length === 1, 'message');
-    expect(got).to.deep.equal(['over the local transport']);
+    expect(got.map((m) => m.data)).to.deep.equal(['over the local transport']);
   });
 
   it('bad attributes reject join with ERR_BAD_ATTRIBUTE and a kibitz-error, and nothing is left running', async () => {
@@ -71,8 +69,7 @@ describe('media controls and local signaling', () => {
     ];
     for (const attrs of cases) {
       const el = makeRoom({ room: uniqueRoom('bad'), name: 'X', ...attrs });
-      const errors: { code: string }[] = [];
-      el.addEventListener('kibitz-error', (e) => errors.push((e as CustomEvent).detail));
+      const errors = collect(el, 'kibitz-error');
       let code = '';
       await el.join().catch((e) => (code = e.code));
       expect(code, JSON.stringify(attrs)).to.equal('ERR_BAD_ATTRIBUTE');

@@ -19,13 +19,13 @@ describe('sendFile over real data channels', () => {
     for (const el of [a, b, c]) await until(() => el.participants.length === 3, 'three');
     const payload = new Uint8Array(3 * 1024 * 1024 + 12345);
     for (let i = 0; i < payload.length; i += 65536) crypto.getRandomValues(payload.subarray(i, Math.min(i + 65536, payload.length)));
-    const files = { b: collect<{ from: string; to: string | null; size: number; data: Blob; name: string }>(b, 'kibitz-file'), c: collect(c, 'kibitz-file') };
-    const inbound = collect<{ direction: string; bytes: number; total: number }>(b, 'kibitz-progress');
+    const files = { b: collect(b, 'kibitz-file'), c: collect(c, 'kibitz-file') };
+    const inbound = collect(b, 'kibitz-progress');
     const sent: number[] = [];
     await a.sendFile(new Blob([payload]), { to: b.selfId!, name: 'photo.raw', onProgress: (n) => sent.push(n) });
     await until(() => files.b.length === 1, 'bob receives the file', 30_000);
     const [file] = files.b;
-    expect(file.from).to.equal(a.selfId);
+    expect(file.peerId).to.equal(a.selfId);
     expect(file.to).to.equal(b.selfId);
     expect(file.name).to.equal('photo.raw');
     expect(file.size).to.equal(payload.length);
@@ -45,7 +45,7 @@ describe('sendFile over real data channels', () => {
     await c.join();
     for (const el of [a, b, c]) await until(() => el.participants.length === 3, 'three');
     const payload = crypto.getRandomValues(new Uint8Array(60_000));
-    const got = { b: collect<{ data: Blob }>(b, 'kibitz-file'), c: collect<{ data: Blob }>(c, 'kibitz-file') };
+    const got = { b: collect(b, 'kibitz-file'), c: collect(c, 'kibitz-file') };
     const chat = collect(c, 'kibitz-message');
     const sending = a.sendFile(payload);
     b.send('hi during the transfer');
