@@ -4,23 +4,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { startBroker } from './scripts/broker.mjs';
 import { startTurn } from './scripts/turn.mjs';
-
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-gpu',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-  // Background tabs must not throttle timers: presence heartbeats run in every page.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+import { chromiumLaunchOptions } from './test/support/chromium.mjs';
 
 function brokerPlugin() {
   let broker;
@@ -72,7 +56,7 @@ export default {
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), brokerPlugin()],
   browsers: [
     chromeLauncher({
-      launchOptions: { executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs },
+      launchOptions: chromiumLaunchOptions(),
     }),
   ],
 };

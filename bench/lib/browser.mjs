@@ -3,13 +3,7 @@
 // and small helpers shared by the figures.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-
-export const chromiumArgs = [
-  '--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+import { chromiumLaunchOptions } from '../../test/support/chromium.mjs';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,7 +81,7 @@ export class Bench {
   }
 
   static async launch(server) {
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...chromiumArgs, TAG] });
+    const browser = await chromium.launch(chromiumLaunchOptions([TAG]));
     return new Bench(browser, server);
   }
 

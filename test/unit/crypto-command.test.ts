@@ -15,7 +15,7 @@ import type { HostCommand, HostOp, SignedHostCommand } from '../../src/crypto/co
 import { buf, fromBase64Url, fromHex, toBase64Url, toHex } from '../../src/crypto/bytes.js';
 import { generateHostKey, uncompressHostPublicKey } from '../../src/crypto/host-key.js';
 import { KibitzError } from '../../src/errors.js';
-import { codeOf } from './error-code.js';
+import { codeOf } from '../support/error-code.js';
 
 interface Vector {
   description: string;

@@ -11,7 +11,7 @@ import {
   unsealHostKey,
 } from '../../src/crypto/host-key.js';
 import { KibitzError } from '../../src/errors.js';
-import { codeOf } from './error-code.js';
+import { codeOf } from '../support/error-code.js';
 
 
 function syncCodeOf(fn: () => unknown): string {

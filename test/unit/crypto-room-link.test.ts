@@ -5,7 +5,7 @@ import { generateHostKey, unsealHostKey } from '../../src/crypto/host-key.js';
 import { createRoom, formatRoomLink, parseRoomLink } from '../../src/crypto/room-link.js';
 import type { RoomLinkAttributes } from '../../src/crypto/room-link.js';
 import { KibitzError } from '../../src/errors.js';
-import { codeOf } from './error-code.js';
+import { codeOf } from '../support/error-code.js';
 
 const BASE = 'https://example.com/call/?lang=en&x=1#old=fragment';
 // A syntactically valid seal (81 bytes); these tests never open it.

@@ -3,7 +3,7 @@
 import { expect } from '@open-wc/testing';
 import type { MemoryLink } from '../../src/engine/memory-link.js';
 import type { Room } from '../../src/engine/room.js';
-import { harness, ids, joinAll, record } from './memory-room.js';
+import { harness, ids, joinAll, record } from '../support/memory-room.js';
 
 /** A frozen page runs no JavaScript: no timers, no frame handling; its sockets stay open. */
 function freeze(room: Room): void {

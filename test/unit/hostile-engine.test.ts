@@ -3,7 +3,7 @@
 import { expect } from '@open-wc/testing';
 import { encodeControl } from '../../src/engine/protocol.js';
 import { FLOOD_BUDGET, type Room } from '../../src/engine/room.js';
-import { harness, ids, joinAll, record } from './memory-room.js';
+import { harness, ids, joinAll, record } from '../support/memory-room.js';
 
 /** What `rogue` says on its own link to `victim`, exactly as the wire would carry it. */
 function say(rogue: Room, victim: Room, raw: string): void {

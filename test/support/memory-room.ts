@@ -23,16 +23,16 @@ export function harness(roomName: string): Harness {
   const net = new MemoryNetwork();
   const pages = new WeakMap<Room, () => void>();
   const makeWith = (name: string, options: Partial<RoomOptions>) => {
-      const page = clock.view();
-      const transport = bus.transport();
-      const links = net.factory();
-      const room = new Room({ room: roomName, name, transport, links, clock: page, ...options });
-      pages.set(room, () => {
-        page.freeze();
-        transport.freeze();
-        links.freeze();
-      });
-      return room;
+    const page = clock.view();
+    const transport = bus.transport();
+    const links = net.factory();
+    const room = new Room({ room: roomName, name, transport, links, clock: page, ...options });
+    pages.set(room, () => {
+      page.freeze();
+      transport.freeze();
+      links.freeze();
+    });
+    return room;
   };
   return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze: (room) => pages.get(room)?.() };
 }
