@@ -97,7 +97,9 @@ export class Coordinator {
     if (existing && isOffer && existing.link.isOpen) this.dropGuest(existing);
     let guest = this.guests.get(src);
     if (!guest) {
-      const link = this.host.guestLink(src, (l, data) => (this.guests.get(src)?.link === l ? this.host.sealTo(src, data, endpoint) : this.host.relay(l, data)));
+      const link = this.host.guestLink(src, (l, data) =>
+        this.guests.get(src)?.link === l ? this.host.sealTo(src, data, endpoint) : this.host.relay(l, data),
+      );
       guest = { id: src, link, since: this.host.clock.now(), hello: null, via: endpoint };
       this.guests.set(src, guest);
     }

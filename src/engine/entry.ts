@@ -37,7 +37,10 @@ export interface EntryHost {
   /** The room's current generation: work of an older one is abandoned. */
   generation(): number;
   /** A link to a coordinator slot whose handshake this module carries through the broker. */
-  dialLink(remoteId: string, handlers: { signal(link: Link, data: SignalData): void; open(link: Link): void; close(link: Link, reason: 'closed' | 'failed'): void }): Link;
+  dialLink(
+    remoteId: string,
+    handlers: { signal(link: Link, data: SignalData): void; open(link: Link): void; close(link: Link, reason: 'closed' | 'failed'): void },
+  ): Link;
   /** Once admitted, the link's later handshakes travel over the mesh. */
   relay(link: Link, data: SignalData): void;
   /** The link to the coordinator opened: introduce this peer. */
@@ -126,7 +129,8 @@ export class Entry {
       return endpoint;
     });
     this.ownEndpoint = ownOpen.catch(() => null);
-    const claim = preferSlot === 0 ? transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
+    const claim =
+      preferSlot === 0 ? transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
     // Most joiners find the room already claimed: make the offer while the claim is in flight.
     const early = preferSlot === 0 ? this.dialSlot(this.slotId(0), generation) : null;
     const [own, first] = await Promise.allSettled([ownOpen, claim]);
@@ -410,7 +414,8 @@ export class Entry {
     const { members, guests } = this.host.company();
     if ('probe' in value) {
       const here = { here: 1, n: members };
-      if (this.host.coordinating()) endpoint.send(message.src, 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, here));
+      if (this.host.coordinating())
+        endpoint.send(message.src, 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, here));
       return true;
     }
     if ('here' in value) {

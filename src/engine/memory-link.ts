@@ -68,7 +68,10 @@ export class MemoryLink implements Link {
   private controlQueue: string[] = [];
   private contentQueue: (string | Uint8Array)[] = [];
 
-  constructor(private readonly options: LinkOptions, private readonly network: MemoryNetwork) {
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly network: MemoryNetwork,
+  ) {
     this.remoteId = options.remoteId;
     if (options.dialer) {
       const token = network.register(this);

@@ -25,6 +25,8 @@ export class Mesh {
   private readonly lastSeen = new Map<string, number>();
   /** Members whose pair link this peer cut for flooding: not redialled while rostered. */
   private readonly cutOff = new Set<string>();
+  /** Live fingerprints of members' links, read once each link is open. */
+  private readonly fingerprints = new Map<string, string>();
 
   constructor(private readonly options: MeshOptions) {}
 
@@ -80,6 +82,23 @@ export class Mesh {
     return true;
   }
 
+  /** The live fingerprint of a member's link, once learned (see learnFingerprints). */
+  fingerprintOf(id: string): string | null {
+    return this.fingerprints.get(id) ?? null;
+  }
+
+  /** Read the fingerprint of every open link not yet known; `learned` runs for each one read. */
+  learnFingerprints(learned: () => void): void {
+    for (const [id, link] of this.links) {
+      if (!link.isOpen || this.fingerprints.has(id)) continue;
+      void link.fingerprint().then((fp) => {
+        if (!fp || this.links.get(id) !== link) return;
+        this.fingerprints.set(id, fp);
+        learned();
+      });
+    }
+  }
+
   /** Presence: when a member was last heard on its own link. */
   touch(id: string, now: number): void {
     this.lastSeen.set(id, now);
@@ -101,6 +120,7 @@ export class Mesh {
     this.unsent.delete(id);
     this.lastSeen.delete(id);
     this.cutOff.delete(id);
+    this.fingerprints.delete(id);
     if (link && lingerMs) this.options.clock.setTimeout(() => link.close(), lingerMs);
     else link?.close();
   }
@@ -115,6 +135,7 @@ export class Mesh {
     this.unsent.clear();
     this.lastSeen.clear();
     this.cutOff.clear();
+    this.fingerprints.clear();
   }
 
   /**
@@ -155,7 +176,7 @@ export class Mesh {
   }
 
   /** Bookkeeping sizes, for leak checks. */
-  counts(): { links: number; unsent: number; cutOff: number } {
-    return { links: this.links.size, unsent: this.unsent.size, cutOff: this.cutOff.size };
+  counts(): { links: number; unsent: number; cutOff: number; fingerprints: number } {
+    return { links: this.links.size, unsent: this.unsent.size, cutOff: this.cutOff.size, fingerprints: this.fingerprints.size };
   }
 }

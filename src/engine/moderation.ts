@@ -203,8 +203,13 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (this.tier === 'none') return this.reject('no-host', from);
     if (this.tier === 'name') {
       const named = cmd as Partial<NamedCommand> | null;
-      const valid = typeof named === 'object' && named !== null && named.named === 1 &&
-        named.room === normalizeRoomName(this.port.room) && typeof named.op === 'string' && typeof named.target === 'string';
+      const valid =
+        typeof named === 'object' &&
+        named !== null &&
+        named.named === 1 &&
+        named.room === normalizeRoomName(this.port.room) &&
+        typeof named.op === 'string' &&
+        typeof named.target === 'string';
       if (!valid || from !== this.nameHost()) return this.reject('signature', from);
       return this.apply(named.op as HostOp, named.target as string, from);
     }

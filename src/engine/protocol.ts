@@ -75,7 +75,10 @@ export type ControlType = ControlFrame['t'];
 type Check = (value: unknown) => boolean;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isString = (max: number): Check => (v) => typeof v === 'string' && v.length <= max;
+const isString =
+  (max: number): Check =>
+  (v) =>
+    typeof v === 'string' && v.length <= max;
 const isId: Check = (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && /^[A-Za-z0-9]+$/.test(v);
 const isBool: Check = (v) => typeof v === 'boolean';
 const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -83,15 +86,27 @@ const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isMedia: Check = (v) => isObject(v) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
 
 const isRosterEntry: Check = (v) =>
-  isObject(v) && isId(v.id) && isString(MAX_NAME_LENGTH)(v.name) && (v.kind === 'person' || v.kind === 'agent') &&
-  isCount(v.order) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
+  isObject(v) &&
+  isId(v.id) &&
+  isString(MAX_NAME_LENGTH)(v.name) &&
+  (v.kind === 'person' || v.kind === 'agent') &&
+  isCount(v.order) &&
+  isBool(v.audio) &&
+  isBool(v.video) &&
+  isBool(v.screen);
 
 const isDeparture: Check = (v) => isObject(v) && isId(v.id) && (v.reason === 'left' || v.reason === 'timeout' || v.reason === 'kicked');
 
-const isArrayOf = (check: Check, max: number): Check => (v) => Array.isArray(v) && v.length <= max && v.every(check);
+const isArrayOf =
+  (check: Check, max: number): Check =>
+  (v) =>
+    Array.isArray(v) && v.length <= max && v.every(check);
 
 const isRoomControl: Check = (v) =>
-  isObject(v) && isCount(v.nextOrder) && isBool(v.locked) && isBool(v.lobby) &&
+  isObject(v) &&
+  isCount(v.nextOrder) &&
+  isBool(v.locked) &&
+  isBool(v.lobby) &&
   isArrayOf(isString(128), 1024)(v.bans) &&
   isArrayOf((k) => isObject(k) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks);
 
@@ -99,24 +114,36 @@ const isSignalData: Check = (v) => {
   if (!isObject(v)) return false;
   if ('description' in v) {
     const d = v.description;
-    return isObject(d) && ['offer', 'answer', 'rollback', 'pranswer'].includes(d.type as string) &&
-      (d.sdp === undefined || isString(MAX_CONTROL_FRAME)(d.sdp));
+    return (
+      isObject(d) &&
+      ['offer', 'answer', 'rollback', 'pranswer'].includes(d.type as string) &&
+      (d.sdp === undefined || isString(MAX_CONTROL_FRAME)(d.sdp))
+    );
   }
   if ('candidate' in v) {
     const c = v.candidate;
-    return c === null || (isObject(c) && isString(2048)(c.candidate) &&
-      (c.sdpMid === undefined || c.sdpMid === null || isString(64)(c.sdpMid)) &&
-      (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || isCount(c.sdpMLineIndex)) &&
-      (c.usernameFragment === undefined || c.usernameFragment === null || isString(256)(c.usernameFragment)));
+    return (
+      c === null ||
+      (isObject(c) &&
+        isString(2048)(c.candidate) &&
+        (c.sdpMid === undefined || c.sdpMid === null || isString(64)(c.sdpMid)) &&
+        (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || isCount(c.sdpMLineIndex)) &&
+        (c.usernameFragment === undefined || c.usernameFragment === null || isString(256)(c.usernameFragment)))
+    );
   }
   return false;
 };
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
-  hello: (f) => isCount(f.v) && isId(f.id) && isString(MAX_NAME_LENGTH)(f.name) && (f.kind === 'person' || f.kind === 'agent') &&
-    isMedia(f.media),
-  roster: (f) => isCount(f.epoch) && isCount(f.seq) && isId(f.coordinator) && isArrayOf(isRosterEntry, MAX_ROSTER)(f.peers) &&
-    isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) && isRoomControl(f.state),
+  hello: (f) =>
+    isCount(f.v) && isId(f.id) && isString(MAX_NAME_LENGTH)(f.name) && (f.kind === 'person' || f.kind === 'agent') && isMedia(f.media),
+  roster: (f) =>
+    isCount(f.epoch) &&
+    isCount(f.seq) &&
+    isId(f.coordinator) &&
+    isArrayOf(isRosterEntry, MAX_ROSTER)(f.peers) &&
+    isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) &&
+    isRoomControl(f.state),
   wait: () => true,
   refused: (f) => isString(64)(f.reason),
   ping: (f) => isCount(f.n),
@@ -226,9 +253,21 @@ export function decodeContent(raw: unknown): ContentFrame | null {
     if ('d' in value && value.x === undefined) return { kind: 'json', data: value.d, direct: value.to === 1 };
     if (!isTransferId(value.id)) return null;
     if (value.x === 'end' || value.x === 'abort') return { kind: value.x, id: value.id as string };
-    if (value.x === 'start' && isString(256)(value.name) && isString(128)(value.type) && isCount(value.size) &&
-      (value.size as number) <= MAX_TRANSFER_SIZE) {
-      return { kind: 'start', id: value.id as string, name: value.name as string, type: value.type as string, size: value.size as number, direct: value.to === 1 };
+    if (
+      value.x === 'start' &&
+      isString(256)(value.name) &&
+      isString(128)(value.type) &&
+      isCount(value.size) &&
+      (value.size as number) <= MAX_TRANSFER_SIZE
+    ) {
+      return {
+        kind: 'start',
+        id: value.id as string,
+        name: value.name as string,
+        type: value.type as string,
+        size: value.size as number,
+        direct: value.to === 1,
+      };
     }
     return null;
   }

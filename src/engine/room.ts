@@ -8,26 +8,19 @@ import { randomBytes, toHex } from '../crypto/bytes.js';
 import { randomRoomName } from '../crypto/room-keys.js';
 import type { SignalingTransport } from '../signaling/transport.js';
 import { systemClock, type Clock } from './clock.js';
+import { Content } from './content.js';
 import { Coordinator, type GateDecision, type GateRequest } from './coordinator.js';
 import { Emitter } from './emitter.js';
 import { Entry, type Slot } from './entry.js';
-import { FLOOD_BUDGET, FloodBudget, frameSize, type FloodLimits } from './flood-budget.js';
+import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
 import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
 import { Mesh } from './mesh.js';
-import { Moderation, type HostCredential, type HostTier, type ModerationEvents, type ModerationOp } from './moderation.js';
+import { Moderation, type HostTier, type ModerationOp } from './moderation.js';
 import { describe, type Participant } from './participant.js';
 import {
-  MAX_CONTENT_DEPTH,
-  MAX_CONTENT_FRAME,
   MAX_NAME_LENGTH,
   PROTOCOL_VERSION,
-  decodeContent,
-  decodeControl,
-  encodeContentBinary,
-  encodeContentJson,
   encodeControl,
-  nestsWithin,
-  type ControlFrame,
   type Departure,
   type LeaveReason,
   type MediaFlags,
@@ -36,102 +29,18 @@ import {
   type RosterEntry,
   type SignalData,
 } from './protocol.js';
-import { Roster, type RosterFrame } from './roster.js';
-import { Inbound, newTransferId, sendTransfer, type IncomingFile, type Payload, type TransferOptions } from './transfer.js';
+import { DEFAULT_TIMING, type RoomEvents, type RoomInspection, type RoomOptions, type RoomState, type RoomTiming } from './room-types.js';
+import { Roster } from './roster.js';
+import { Membership } from './membership.js';
+import type { Payload, TransferOptions } from './transfer.js';
 
+export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } from './room-types.js';
+export { DEFAULT_TIMING } from './room-types.js';
 export type { Participant } from './participant.js';
 export type { GateDecision, GateRequest } from './coordinator.js';
 export type { HostCredential, HostTier, ModerationOp } from './moderation.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
 export { SLOT_COUNT } from './entry.js';
-
-/** The connection state of this peer. */
-export type RoomState = 'idle' | 'connecting' | 'joined' | 'waiting' | 'refused' | 'kicked' | 'left' | 'failed';
-
-export interface RoomEvents {
-  state: { state: RoomState };
-  join: { peer: Participant };
-  leave: { peer: Participant; reason: LeaveReason };
-  /** Data from `peerId`; `to` is this peer's id for a directed message, null for a broadcast. */
-  message: { peerId: string; data: unknown; to: string | null };
-  coordinator: { peerId: string };
-  error: { code: KibitzErrorCode; message: string };
-  track: { peerId: string; slot: MediaSlot; track: MediaStreamTrack };
-  participants: { participants: Participant[] };
-  connection: { peerId: string; state: 'connected' | 'reconnecting' };
-  refused: { reason: string };
-  file: IncomingFile;
-  progress: { id: string; peerId: string | null; direction: 'in' | 'out'; bytes: number; total: number };
-  /** The replicated room control state changed (lock, lobby, bans, knocks). */
-  control: { control: RoomControl };
-  host: ModerationEvents['host'];
-  kick: ModerationEvents['kick'];
-  knock: ModerationEvents['knock'];
-  lock: ModerationEvents['lock'];
-  lobby: ModerationEvents['lobby'];
-  /** A host command this peer refused (forged, replayed, stale, wrongly bound, or no host). */
-  rejected: ModerationEvents['rejected'];
-}
-
-export interface RoomTiming {
-  /** Coordinator → participant heartbeat interval. */
-  pingMs: number;
-  /** Silence after which a peer (or the coordinator) is considered gone. */
-  reapMs: number;
-  /** How long a joiner waits for a coordinator slot to answer before trying the next. */
-  answerMs: number;
-  /** How long a link may take to open before it is abandoned and redialled. */
-  linkOpenMs: number;
-  /** Overall deadline for join(). */
-  joinMs: number;
-}
-
-export const DEFAULT_TIMING: RoomTiming = { pingMs: 500, reapMs: 3000, answerMs: 1500, linkOpenMs: 12_000, joinMs: 30_000 };
-
-/** How long kicked peers keep their links, to verify the signed kick before they are cut off. */
-const KICK_LINGER_MS = 1500;
-/** A participant redials a dropped pair link after this, once the coordinator had time to say whether the peer left. */
-const REDIAL_MS = 1000;
-/** Outbound transfer progress is reported at most this often. */
-const PROGRESS_EVERY_MS = 100;
-
-export interface RoomOptions {
-  room?: string;
-  name?: string;
-  kind?: PeerKind;
-  transport: SignalingTransport;
-  links: LinkFactory;
-  clock?: Clock;
-  timing?: Partial<RoomTiming>;
-  selfId?: string;
-  /** Local media captured before join (tracks may be absent). */
-  tracks?: LocalTracks;
-  /** Whether this peer wants media transceivers on its links. */
-  media?: boolean;
-  /** Source of random bytes for ids and generated room names (injected for deterministic tests). */
-  random?: (length: number) => Uint8Array;
-  /** The host credential the room link committed (none: an open room). Throws ERR_BAD_ATTRIBUTE when malformed. */
-  host?: HostCredential;
-  /** This peer's own DTLS fingerprint, bound into the host commands it signs. */
-  localFingerprint?: string | null;
-  /** A host key unsealed before the room existed (claimHost before join). */
-  hostSecret?: Uint8Array | null;
-  /** The per-link control-frame budget (see FLOOD_BUDGET). */
-  floodBudget?: FloodLimits;
-}
-
-/** Bookkeeping sizes, for leak checks: after everyone else left, all but `members` return to zero. */
-export interface RoomInspection {
-  members: number;
-  guests: number;
-  links: number;
-  unsent: number;
-  cutOff: number;
-  fingerprints: number;
-  oldSlots: number;
-  transfers: number;
-  listeners: number;
-}
 
 const newPeerId = (random: (length: number) => Uint8Array) => 'p' + toHex(random(8));
 
@@ -156,6 +65,7 @@ export class Room extends Emitter<RoomEvents> {
   private readonly entry: Entry;
   private readonly moderation: Moderation;
   private readonly flood: FloodBudget<Link>;
+  private readonly membership: Membership;
   /** Exists only while this peer coordinates. */
   private coordinator: Coordinator | null = null;
   private generation = 0;
@@ -163,10 +73,8 @@ export class Room extends Emitter<RoomEvents> {
   private lastTick = 0;
   private pingCount = 0;
   private joinWaiters: { resolve: () => void; reject: (err: KibitzError) => void }[] = [];
-  private readonly inbound = new Inbound();
+  private readonly content: Content;
   private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
-  /** Live fingerprints, filled as links open. */
-  private readonly fingerprints = new Map<string, string>();
 
   constructor(options: RoomOptions) {
     super();
@@ -192,7 +100,7 @@ export class Room extends Emitter<RoomEvents> {
       makeLink: (remoteId, dialer) =>
         this.spawnLink(
           { remoteId, dialer, polite: this.selfId < remoteId, tracks: this.tracks },
-          { signal: (l, data) => this.relaySignal(l, data), open: () => this.emitParticipants() },
+          { signal: (l, data) => this.membership.relaySignal(l, data), open: () => this.emitParticipants() },
         ),
     });
     this.entry = new Entry(
@@ -203,7 +111,7 @@ export class Room extends Emitter<RoomEvents> {
         timing: this.timing,
         generation: () => this.generation,
         dialLink: (remoteId, handlers) => this.spawnLink({ remoteId, dialer: true, polite: true, tracks: this.tracks }, handlers),
-        relay: (link, data) => this.relaySignal(link, data),
+        relay: (link, data) => this.membership.relaySignal(link, data),
         hello: (link) => void this.sendHello(link),
         linkClosed: (link, reason) => this.onLinkClosed(link, reason),
         claimed: (slot) => this.becomeCoordinator(slot, true),
@@ -231,6 +139,45 @@ export class Room extends Emitter<RoomEvents> {
       options.localFingerprint ?? null,
     );
     if (options.hostSecret) this.moderation.adoptKey(options.hostSecret);
+    this.content = new Content({
+      selfId: this.selfId,
+      clock: this.clock,
+      mesh: this.mesh,
+      targets: (to) => this.targets(to),
+      report: (type, detail) => this.emit(type, detail),
+      malformed: () => void this.dropped.malformed++,
+    });
+    this.membership = new Membership({
+      selfId: this.selfId,
+      clock: this.clock,
+      timing: this.timing,
+      roster: this.roster,
+      mesh: this.mesh,
+      entry: this.entry,
+      flood: this.flood,
+      dropped: this.dropped,
+      state: () => this.state,
+      coordinating: () => this.isCoordinator,
+      coordinator: () => (this.isCoordinator ? this.coordinator : null),
+      takeOver: (gone) => this.becomeCoordinator(null, false, gone),
+      rejoin: () => void this.rejoin(),
+      admitted: () => {
+        this.setState('joined');
+        this.resolveJoin();
+      },
+      waiting: () => this.setState('waiting'),
+      end: (state, reason) => this.end(state, reason),
+      command: (from, cmd) => void this.moderation.handleCommand(from, cmd),
+      forget: (peerId) => this.content.forget(peerId),
+      tracksOn: (link) => this.linkTracks.get(link) ?? [],
+      report: (type, detail) => this.emit(type, detail),
+      describe: (entry) => this.describe(entry),
+      participants: () => this.participants,
+      joined: (peer) => this.emitJoin(peer),
+      coordinatorChanged: (peerId) => this.emitCoordinator(peerId),
+      controlChanged: () => this.emitControl(),
+      participantsChanged: () => this.emitParticipants(),
+    });
     this.wireModeration();
   }
 
@@ -298,9 +245,9 @@ export class Room extends Emitter<RoomEvents> {
       links: mesh.links,
       unsent: mesh.unsent,
       cutOff: mesh.cutOff,
-      fingerprints: this.fingerprints.size,
+      fingerprints: mesh.fingerprints,
       oldSlots: this.entry.oldSlotCount(),
-      transfers: this.inbound.pending,
+      transfers: this.content.pending,
       listeners: this.listenerCount(),
     };
   }
@@ -327,32 +274,15 @@ export class Room extends Emitter<RoomEvents> {
 
   /** Send to every other participant, or to one. Not echoed to the sender. */
   send(data: unknown, to?: string): void {
-    const targets = this.targets(to);
-    const frame = encodeContentFrame(data, to !== undefined);
-    // A rostered peer whose link is still being made gets the message once it exists.
-    for (const id of targets) this.mesh.sendContent(id, frame);
+    this.content.send(data, to);
   }
 
   /**
    * Send a large binary payload (Blob, ArrayBuffer, typed array) to everyone or one peer, in
    * chunks under backpressure. Resolves with the transfer id once every byte is handed over.
    */
-  async sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
-    const links = this.targets(to).flatMap((id) => this.mesh.link(id) ?? []);
-    let lastReport = 0;
-    const id = options.id ?? newTransferId();
-    return sendTransfer(links, payload, to !== undefined, {
-      ...options,
-      id,
-      onProgress: (sent, total) => {
-        options.onProgress?.(sent, total);
-        const now = this.clock.now();
-        if (sent === total || now - lastReport >= PROGRESS_EVERY_MS) {
-          lastReport = now;
-          this.emit('progress', { id, peerId: to ?? null, direction: 'out', bytes: sent, total });
-        }
-      },
-    });
+  sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
+    return this.content.sendFile(payload, to, options);
   }
 
   async setTrack(slot: MediaSlot, track: MediaStreamTrack | null): Promise<void> {
@@ -367,7 +297,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!self) return;
     Object.assign(self, this.media);
     if (this.isCoordinator) this.coordinator!.broadcastRoster([]);
-    else this.toCoordinator({ t: 'media', media: this.media });
+    else this.membership.toCoordinator({ t: 'media', media: this.media });
     this.emitParticipants();
   }
 
@@ -381,7 +311,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!self || self.name === name || this.state !== 'joined') return;
     self.name = name;
     if (this.isCoordinator) this.coordinator!.broadcastRoster([]);
-    else this.toCoordinator({ t: 'name', name });
+    else this.membership.toCoordinator({ t: 'name', name });
     this.emitParticipants();
   }
 
@@ -418,7 +348,7 @@ export class Room extends Emitter<RoomEvents> {
     m.on('control', ({ change }) => this.updateControl(change));
     m.on('admit', ({ peerId }) => this.coordinator?.admitWaiting(peerId));
     m.on('deny', ({ peerId }) => this.coordinator?.refuse(peerId, 'denied'));
-    m.on('expel', ({ peerId }) => this.expel(peerId, 'kicked'));
+    m.on('expel', ({ peerId }) => this.membership.expel(peerId, 'kicked'));
     m.on('ended', ({ reason }) => this.end('kicked', reason));
     for (const type of ['host', 'kick', 'knock', 'lock', 'lobby', 'rejected'] as const) {
       m.on(type, (detail) => this.emit(type, detail as never));
@@ -437,7 +367,7 @@ export class Room extends Emitter<RoomEvents> {
         signal: (data) => own.signal(link, data),
         open: () => own.open(link),
         close: (reason) => (own.close ? own.close(link, reason) : this.onLinkClosed(link, reason)),
-        control: (raw) => this.onControl(link, raw),
+        control: (raw) => this.membership.onControl(link, raw),
         content: (raw) => this.onContent(link, raw),
         track: (slot, track) => this.onTrack(link, slot, track),
         state: (state) => this.emit('connection', { peerId: link.remoteId, state }),
@@ -457,7 +387,7 @@ export class Room extends Emitter<RoomEvents> {
       guestLink: (id: string, signal: (link: Link, data: SignalData) => void) =>
         this.spawnLink({ remoteId: id, dialer: false, polite: false, tracks: {} }, { signal, open: () => undefined }),
       sealTo: (id: string, data: SignalData, via: Parameters<Entry['sealTo']>[2]) => void this.entry.sealTo(id, data, via),
-      relay: (link: Link, data: SignalData) => this.relaySignal(link, data),
+      relay: (link: Link, data: SignalData) => this.membership.relaySignal(link, data),
       gate: (request: GateRequest): Promise<GateDecision> => this.moderation.gate(request),
       admitted: (entry: RosterEntry, link: Link) => {
         for (const slot of MEDIA_SLOTS) if (this.tracks[slot]) void link.setTrack(slot, this.tracks[slot] ?? null);
@@ -465,7 +395,7 @@ export class Room extends Emitter<RoomEvents> {
         this.emitParticipants();
       },
       controlChanged: () => this.emitControl(),
-      removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => this.removeMember(id, reason, lingerMs),
+      removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => this.membership.removeMember(id, reason, lingerMs),
       dropped: (reason: 'malformed' | 'unauthorised') => void this.dropped[reason]++,
     };
   }
@@ -474,7 +404,12 @@ export class Room extends Emitter<RoomEvents> {
     const proof = await this.moderation.helloProof();
     link.sendControl(
       encodeControl({
-        t: 'hello', v: PROTOCOL_VERSION, id: this.selfId, name: this.name, kind: this.kind, media: this.media,
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        id: this.selfId,
+        name: this.name,
+        kind: this.kind,
+        media: this.media,
         ...(proof !== null && { proof }),
       }),
     );
@@ -506,190 +441,10 @@ export class Room extends Emitter<RoomEvents> {
   /** Send a host frame: the coordinator relays it to everyone; a coordinator sends it to all. */
   private broadcastHostFrame(cmd: unknown): void {
     if (this.isCoordinator) this.coordinator!.fanOut({ t: 'host', from: this.selfId, cmd }, this.selfId);
-    else this.toCoordinator({ t: 'host', cmd });
-  }
-
-  /** Remove a member at once (kick): closes the link here and, on the coordinator, updates the roster. */
-  private expel(peerId: string, reason: LeaveReason): void {
-    if (peerId === this.selfId) return;
-    this.coordinator?.dropGuestById(peerId);
-    if (!this.roster.has(peerId)) return;
-    // A kicked peer keeps its links a moment longer, so it can verify the signed kick itself.
-    this.removeMember(peerId, reason, reason === 'kicked' ? KICK_LINGER_MS : 0);
-    if (this.isCoordinator) this.coordinator!.broadcastRoster([{ id: peerId, reason }]);
-  }
-
-  // ---- following the coordinator ----------------------------------------------------------
-
-  private toCoordinator(frame: ControlFrame): void {
-    const id = this.roster.coordinatorId;
-    if (!id || id === this.selfId) return;
-    this.mesh.sendControl(id, encodeControl(frame));
-  }
-
-  private applyRoster(link: Link, frame: RosterFrame): void {
-    const viaEntry = this.entry.carries(link);
-    const sender = viaEntry ? frame.coordinator : link.remoteId;
-    const context = { now: this.clock.now(), reapMs: this.timing.reapMs, coordinating: this.isCoordinator, reachable: (id: string) => this.mesh.isOpen(id) };
-    if (!this.roster.judge(frame, sender, viaEntry, context)) {
-      this.dropped.unauthorised++;
-      return;
-    }
-    if (!frame.peers.some((p) => p.id === this.selfId)) {
-      if (viaEntry) return;
-      if (frame.gone.some((d) => d.id === this.selfId && d.reason === 'kicked')) {
-        // Only a kick we verify ourselves ends our membership; if none comes, knock again.
-        this.clock.setTimeout(() => {
-          if (this.state === 'joined' && !this.roster.has(this.selfId)) void this.rejoin();
-        }, KICK_LINGER_MS * 2);
-        this.roster.remove(this.selfId);
-        return;
-      }
-      // The coordinator no longer lists us: we were reaped while unreachable. Come back.
-      void this.rejoin();
-      return;
-    }
-    if (viaEntry) {
-      this.entry.admitted();
-      link.remoteId = sender;
-      // Tracks on this link were announced under the coordinator's slot id: announce them again.
-      for (const [slot, track] of this.linkTracks.get(link) ?? []) this.emit('track', { peerId: sender, slot, track });
-    }
-    const wasJoined = this.state === 'joined';
-    const now = this.clock.now();
-    const previous = this.participants;
-    const change = this.roster.adopt(frame, sender, now);
-    this.emitControl();
-    for (const { entry } of change.left) {
-      if (this.mesh.link(entry.id) === link) this.mesh.detach(entry.id);
-      this.mesh.remove(entry.id);
-    }
-    if (this.mesh.link(sender) !== link) this.mesh.attach(sender, link);
-    for (const entry of change.joined) this.mesh.touch(entry.id, now);
-    for (const { entry, reason } of change.left) {
-      this.emit('leave', { peer: previous.find((p) => p.id === entry.id) ?? this.describe(entry), reason });
-    }
-    if (!wasJoined) {
-      this.setState('joined');
-      this.resolveJoin();
-    }
-    for (const entry of wasJoined ? change.joined : frame.peers) this.emitJoin(this.describe(entry));
-    if (change.coordinatorChanged) this.emitCoordinator(sender);
-    this.mesh.up();
-    this.emitParticipants();
-  }
-
-  /** Handshakes between two participants always go through the coordinator, also later ones:
-   * an ICE restart must not depend on the very link whose transport failed. */
-  private relaySignal(link: Link, data: SignalData): void {
-    const frame: ControlFrame = { t: 'signal', to: link.remoteId, data };
-    if (this.isCoordinator || link.remoteId === this.roster.coordinatorId) link.sendControl(encodeControl(frame));
-    else this.toCoordinator(frame);
-  }
-
-  private onSignalFrame(link: Link, frame: Extract<ControlFrame, { t: 'signal' }>): void {
-    const from = link.remoteId;
-    if (this.isCoordinator && frame.to !== this.selfId) return this.coordinator!.relaySignal(this.mesh.memberOf(link) ?? '', frame);
-    const relayed = frame.from !== undefined && frame.from !== from;
-    const peerId = relayed ? frame.from! : from;
-    const entry = this.roster.get(peerId);
-    // Only the coordinator relays; the sender is who the coordinator says, or the link itself.
-    if (frame.to !== this.selfId || (relayed && from !== this.roster.coordinatorId) || !entry || peerId === this.selfId) {
-      this.dropped.unauthorised++;
-      return;
-    }
-    if (!this.mesh.link(peerId)) {
-      const isOffer = 'description' in frame.data && frame.data.description.type === 'offer';
-      if (!isOffer || !this.mesh.accept(entry)) return;
-    }
-    void this.mesh.link(peerId)?.handleSignal(frame.data);
+    else this.membership.toCoordinator({ t: 'host', cmd });
   }
 
   // ---- inbound frames ---------------------------------------------------------------------
-
-  private onControl(link: Link, raw: unknown): void {
-    if (!this.withinBudget(link, raw)) return;
-    const frame = decodeControl(raw);
-    if (!frame) {
-      this.dropped.malformed++;
-      return;
-    }
-    const member = this.mesh.memberOf(link);
-    const now = this.clock.now();
-    if (member) this.mesh.touch(member, now);
-    if (link.remoteId === this.roster.coordinatorId) this.roster.coordinatorSeen = now;
-    switch (frame.t) {
-      case 'hello':
-        if (this.isCoordinator) this.coordinator!.onHello(link, frame);
-        else this.dropped.unauthorised++;
-        return;
-      case 'roster':
-        return this.applyRoster(link, frame);
-      case 'wait':
-        if (this.entry.waiting(link)) this.setState('waiting');
-        return;
-      case 'refused':
-        if (this.entry.refused(link)) {
-          this.end('refused', frame.reason);
-          link.close();
-        }
-        return;
-      case 'ping':
-        if (link.remoteId === this.roster.coordinatorId) link.sendControl(encodeControl({ t: 'pong', n: frame.n }));
-        return;
-      case 'pong':
-        return;
-      case 'signal':
-        return this.onSignalFrame(link, frame);
-      case 'media':
-      case 'name':
-        if (!this.isCoordinator || !member) return;
-        if (frame.t === 'media') this.coordinator!.onMedia(member, frame.media);
-        else this.coordinator!.onName(member, frame.name);
-        this.emitParticipants();
-        return;
-      case 'bye':
-        if (member) this.lose(member, 'left');
-        return;
-      case 'host':
-        return this.onHostFrame(link, member, frame);
-    }
-  }
-
-  private onHostFrame(link: Link, member: string | null, frame: Extract<ControlFrame, { t: 'host' }>): void {
-    if (!member) {
-      this.dropped.unauthorised++;
-      return;
-    }
-    if (this.isCoordinator) this.coordinator!.fanOut({ t: 'host', from: member, cmd: frame.cmd }, member);
-    // Relayed frames name their author; only the coordinator may relay.
-    if (frame.from !== undefined && frame.from !== member && member !== this.roster.coordinatorId) {
-      this.dropped.unauthorised++;
-      return;
-    }
-    void this.moderation.handleCommand(frame.from ?? member, frame.cmd);
-  }
-
-  /** Charge one inbound control frame to its link's budget; false when it must be dropped. */
-  private withinBudget(link: Link, raw: unknown): boolean {
-    // The link to the coordinator is never limited: it relays everyone's handshakes and limits what it relays.
-    if (this.entry.carries(link)) return true;
-    if (!this.isCoordinator && link.remoteId === this.roster.coordinatorId && this.mesh.memberOf(link)) return true;
-    const verdict = this.flood.charge(link, frameSize(raw), this.clock.now());
-    if (verdict === 'pass') return true;
-    this.dropped.flooded++;
-    if (verdict === 'cut') this.cutOff(link);
-    return false;
-  }
-
-  /** A sustained flooder: the coordinator expels it for everyone; a participant stops linking with it. */
-  private cutOff(link: Link): void {
-    if (this.coordinator?.dropGuestOn(link)) return;
-    const member = this.mesh.memberOf(link);
-    if (!member) return link.close();
-    if (this.isCoordinator) return this.expel(member, 'kicked');
-    this.mesh.cut(member);
-  }
 
   private onContent(link: Link, raw: unknown): void {
     const member = this.mesh.memberOf(link);
@@ -697,19 +452,7 @@ export class Room extends Emitter<RoomEvents> {
       this.dropped.unauthorised++;
       return;
     }
-    const frame = decodeContent(raw);
-    if (!frame) {
-      this.dropped.malformed++;
-      return;
-    }
-    if (frame.kind === 'json' || frame.kind === 'binary') {
-      this.emit('message', { peerId: member, data: frame.data, to: frame.direct ? this.selfId : null });
-      return;
-    }
-    const outcome = this.inbound.handle(member, this.selfId, frame);
-    if (!outcome) return;
-    if ('file' in outcome) this.emit('file', outcome.file);
-    else this.emit('progress', { id: outcome.progress.id, peerId: member, direction: 'in', bytes: outcome.progress.received, total: outcome.progress.total });
+    this.content.receive(member, raw);
   }
 
   private onTrack(link: Link, slot: MediaSlot, track: MediaStreamTrack): void {
@@ -728,7 +471,7 @@ export class Room extends Emitter<RoomEvents> {
     if (this.entry.lobbyClosed(link)) return void this.rejoin();
     const member = this.mesh.memberOf(link);
     // A closed connection is a departure; only a failed transport counts as lost.
-    if (member) this.lose(member, reason === 'closed' ? 'left' : 'timeout');
+    if (member) this.membership.lose(member, reason === 'closed' ? 'left' : 'timeout');
   }
 
   /**
@@ -739,51 +482,6 @@ export class Room extends Emitter<RoomEvents> {
   private onLinkFault(link: Link, code: KibitzErrorCode, message: string): void {
     if (this.entry.abandon(link)) return this.fail(new KibitzError(code, message));
     this.emit('error', { code, message });
-  }
-
-  /** A member is gone (bye, closed link or silence). */
-  private lose(peerId: string, reason: LeaveReason): void {
-    if (!this.roster.has(peerId) || peerId === this.selfId) return;
-    if (this.isCoordinator) {
-      this.removeMember(peerId, reason);
-      this.coordinator!.broadcastRoster([{ id: peerId, reason }]);
-      return;
-    }
-    if (peerId === this.roster.coordinatorId) {
-      this.removeMember(peerId, reason);
-      this.elect([{ id: peerId, reason }]);
-      return;
-    }
-    // A participant's link dropped: the coordinator decides whether it left; if it is still
-    // listed we redial after a moment (the later joiner dials), and the page hears
-    // `reconnecting` until the new link reports `connected`.
-    const link = this.mesh.detach(peerId);
-    if (link) {
-      link.close();
-      this.emit('connection', { peerId, state: 'reconnecting' });
-    }
-    this.clock.setTimeout(() => this.mesh.up(), REDIAL_MS);
-  }
-
-  private removeMember(peerId: string, reason: LeaveReason, lingerMs = 0): void {
-    const peer = this.participants.find((p) => p.id === peerId);
-    if (!peer) return;
-    this.roster.remove(peerId);
-    this.inbound.forget(peerId);
-    this.mesh.remove(peerId, lingerMs);
-    this.emit('leave', { peer, reason });
-    this.emitParticipants();
-  }
-
-  /** `gone`: the departed coordinator, so that everyone hears the same reason from the successor. */
-  private elect(gone: Departure[] = []): void {
-    const { successor, claim } = this.roster.elect((id) => this.mesh.isOpen(id), this.clock.now());
-    if (!successor) return;
-    if (successor === this.selfId) return this.becomeCoordinator(null, false, gone);
-    const link = this.mesh.link(successor);
-    if (claim && link) this.applyRoster(link, claim);
-    else this.emitCoordinator(successor);
-    this.emitParticipants();
   }
 
   // ---- presence ---------------------------------------------------------------------------
@@ -810,17 +508,7 @@ export class Room extends Emitter<RoomEvents> {
       this.entry.tend(this.pingCount);
       return;
     }
-    const silent = this.roster.coordinatorId;
-    if (!silent || now - this.roster.coordinatorSeen <= this.timing.reapMs) return;
-    if (now - this.roster.electedAt > this.timing.reapMs || this.roster.has(silent)) {
-      this.lose(silent, 'timeout');
-      if (this.roster.coordinatorId === silent) {
-        // The coordinator we elected never spoke: pass over it as well.
-        this.roster.remove(silent);
-        this.mesh.detach(silent)?.close();
-        this.elect();
-      }
-    }
+    this.membership.watchCoordinator(now);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -876,7 +564,12 @@ export class Room extends Emitter<RoomEvents> {
     this.teardown(false);
     this.setState(state);
     if (state === 'refused') this.emit('refused', { reason });
-    this.rejectJoin(new KibitzError(state === 'kicked' ? 'ERR_KICKED' : 'ERR_REFUSED', state === 'kicked' ? reason : `the room refused to admit this peer: ${reason}`));
+    this.rejectJoin(
+      new KibitzError(
+        state === 'kicked' ? 'ERR_KICKED' : 'ERR_REFUSED',
+        state === 'kicked' ? reason : `the room refused to admit this peer: ${reason}`,
+      ),
+    );
   }
 
   private setState(state: RoomState): void {
@@ -904,7 +597,7 @@ export class Room extends Emitter<RoomEvents> {
       selfId: this.selfId,
       coordinatorId: this.roster.coordinatorId,
       hostId: this.moderation.hostId,
-      fingerprint: this.fingerprints.get(entry.id) ?? null,
+      fingerprint: this.mesh.fingerprintOf(entry.id),
     });
   }
 
@@ -924,38 +617,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private emitParticipants(): void {
-    for (const [id, link] of this.mesh.entries()) {
-      if (link.isOpen && !this.fingerprints.has(id)) {
-        void link.fingerprint().then((fp) => {
-          if (fp && this.mesh.link(id) === link) {
-            this.fingerprints.set(id, fp);
-            this.emit('participants', { participants: this.participants });
-          }
-        });
-      }
-    }
-    for (const id of this.fingerprints.keys()) if (!this.roster.has(id)) this.fingerprints.delete(id);
+    this.mesh.learnFingerprints(() => this.emit('participants', { participants: this.participants }));
     this.moderation.handleParticipants();
     this.emit('participants', { participants: this.participants });
   }
-}
-
-function encodeContentFrame(data: unknown, direct: boolean): string | Uint8Array {
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (bytes.byteLength > MAX_CONTENT_FRAME) {
-      throw new KibitzError('ERR_TOO_LARGE', `binary messages are limited to ${MAX_CONTENT_FRAME} bytes; use sendFile for more`);
-    }
-    return encodeContentBinary(bytes, direct);
-  }
-  let text: string;
-  try {
-    text = encodeContentJson(data === undefined ? null : data, direct);
-  } catch (err) {
-    throw new KibitzError('ERR_SEND', 'message is not JSON-serialisable', { cause: err });
-  }
-  if (text.length > MAX_CONTENT_FRAME) throw new KibitzError('ERR_TOO_LARGE', `messages are limited to ${MAX_CONTENT_FRAME} bytes`);
-  // Receivers drop deeper frames (see MAX_CONTENT_DEPTH); say so here instead of losing it silently.
-  if (!nestsWithin(text, MAX_CONTENT_DEPTH)) throw new KibitzError('ERR_SEND', `messages may nest at most ${MAX_CONTENT_DEPTH - 1} levels`);
-  return text;
 }

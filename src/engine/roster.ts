@@ -135,7 +135,9 @@ export class Roster {
     const previous = this.entries;
     const gone = new Map(frame.gone.map((d) => [d.id, d.reason]));
     this.entries = new Map(frame.peers.map((entry) => [entry.id, entry]));
-    const left = [...previous.values()].filter((e) => !this.entries.has(e.id)).map((entry) => ({ entry, reason: gone.get(entry.id) ?? 'left' }));
+    const left = [...previous.values()]
+      .filter((e) => !this.entries.has(e.id))
+      .map((entry) => ({ entry, reason: gone.get(entry.id) ?? 'left' }));
     const joined = frame.peers.filter((e) => !previous.has(e.id));
     const coordinatorChanged = this.coordinatorId !== sender;
     this.coordinatorId = sender;

@@ -81,7 +81,10 @@ export class RtcLink implements Link {
 
   private noRelay(): void {
     if (this.closed || this.relayGathered || this.opened) return;
-    this.options.handlers.fault?.('ERR_NO_RELAY', 'relay-only: no TURN relay candidate could be gathered (is the TURN server reachable?); not connecting directly');
+    this.options.handlers.fault?.(
+      'ERR_NO_RELAY',
+      'relay-only: no TURN relay candidate could be gathered (is the TURN server reachable?); not connecting directly',
+    );
     this.shutdown('failed');
   }
 
@@ -177,9 +180,10 @@ export class RtcLink implements Link {
         }
       } else if (data.candidate) {
         if (!pc.remoteDescription) this.pendingCandidates.push(data.candidate);
-        else await pc.addIceCandidate(data.candidate).catch((err) => {
-          if (!this.ignoreOffer) throw err;
-        });
+        else
+          await pc.addIceCandidate(data.candidate).catch((err) => {
+            if (!this.ignoreOffer) throw err;
+          });
       }
     } catch {
       // A handshake message that does not apply (stale, from a rolled-back offer) is dropped;
@@ -209,7 +213,11 @@ export class RtcLink implements Link {
 
   private slotOf(transceiver: RTCRtpTransceiver): MediaSlot | null {
     let index = this.transceivers.indexOf(transceiver);
-    if (index < 0) index = this.pc.getTransceivers().filter((t) => t.currentDirection !== 'stopped').indexOf(transceiver);
+    if (index < 0)
+      index = this.pc
+        .getTransceivers()
+        .filter((t) => t.currentDirection !== 'stopped')
+        .indexOf(transceiver);
     return MEDIA_SLOTS[index] ?? null;
   }
 

@@ -115,7 +115,15 @@ export class Inbound {
     switch (frame.kind) {
       case 'start':
         if (this.open.has(key) || this.countFrom(from) >= MAX_OPEN_PER_SENDER) return null;
-        this.open.set(key, { from, to: frame.direct ? selfId : null, name: frame.name, type: frame.type, size: frame.size, received: 0, parts: [] });
+        this.open.set(key, {
+          from,
+          to: frame.direct ? selfId : null,
+          name: frame.name,
+          type: frame.type,
+          size: frame.size,
+          received: 0,
+          parts: [],
+        });
         return { progress: { id: frame.id, received: 0, total: frame.size } };
       case 'chunk': {
         const a = this.open.get(key);

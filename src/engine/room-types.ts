@@ -1,0 +1,91 @@
+// The Room's public types: its state, events, options and timing.
+import type { KibitzErrorCode } from '../errors.js';
+import type { SignalingTransport } from '../signaling/transport.js';
+import type { Clock } from './clock.js';
+import type { FloodLimits } from './flood-budget.js';
+import type { LinkFactory, LocalTracks, MediaSlot } from './link.js';
+import type { HostCredential, ModerationEvents } from './moderation.js';
+import type { Participant } from './participant.js';
+import type { LeaveReason, PeerKind, RoomControl } from './protocol.js';
+import type { IncomingFile } from './transfer.js';
+
+/** The connection state of this peer. */
+export type RoomState = 'idle' | 'connecting' | 'joined' | 'waiting' | 'refused' | 'kicked' | 'left' | 'failed';
+
+export interface RoomEvents {
+  state: { state: RoomState };
+  join: { peer: Participant };
+  leave: { peer: Participant; reason: LeaveReason };
+  /** Data from `peerId`; `to` is this peer's id for a directed message, null for a broadcast. */
+  message: { peerId: string; data: unknown; to: string | null };
+  coordinator: { peerId: string };
+  error: { code: KibitzErrorCode; message: string };
+  track: { peerId: string; slot: MediaSlot; track: MediaStreamTrack };
+  participants: { participants: Participant[] };
+  connection: { peerId: string; state: 'connected' | 'reconnecting' };
+  refused: { reason: string };
+  file: IncomingFile;
+  progress: { id: string; peerId: string | null; direction: 'in' | 'out'; bytes: number; total: number };
+  /** The replicated room control state changed (lock, lobby, bans, knocks). */
+  control: { control: RoomControl };
+  host: ModerationEvents['host'];
+  kick: ModerationEvents['kick'];
+  knock: ModerationEvents['knock'];
+  lock: ModerationEvents['lock'];
+  lobby: ModerationEvents['lobby'];
+  /** A host command this peer refused (forged, replayed, stale, wrongly bound, or no host). */
+  rejected: ModerationEvents['rejected'];
+}
+
+export interface RoomTiming {
+  /** Coordinator → participant heartbeat interval. */
+  pingMs: number;
+  /** Silence after which a peer (or the coordinator) is considered gone. */
+  reapMs: number;
+  /** How long a joiner waits for a coordinator slot to answer before trying the next. */
+  answerMs: number;
+  /** How long a link may take to open before it is abandoned and redialled. */
+  linkOpenMs: number;
+  /** Overall deadline for join(). */
+  joinMs: number;
+}
+
+export const DEFAULT_TIMING: RoomTiming = { pingMs: 500, reapMs: 3000, answerMs: 1500, linkOpenMs: 12_000, joinMs: 30_000 };
+
+export interface RoomOptions {
+  room?: string;
+  name?: string;
+  kind?: PeerKind;
+  transport: SignalingTransport;
+  links: LinkFactory;
+  clock?: Clock;
+  timing?: Partial<RoomTiming>;
+  selfId?: string;
+  /** Local media captured before join (tracks may be absent). */
+  tracks?: LocalTracks;
+  /** Whether this peer wants media transceivers on its links. */
+  media?: boolean;
+  /** Source of random bytes for ids and generated room names (injected for deterministic tests). */
+  random?: (length: number) => Uint8Array;
+  /** The host credential the room link committed (none: an open room). Throws ERR_BAD_ATTRIBUTE when malformed. */
+  host?: HostCredential;
+  /** This peer's own DTLS fingerprint, bound into the host commands it signs. */
+  localFingerprint?: string | null;
+  /** A host key unsealed before the room existed (claimHost before join). */
+  hostSecret?: Uint8Array | null;
+  /** The per-link control-frame budget (see FLOOD_BUDGET). */
+  floodBudget?: FloodLimits;
+}
+
+/** Bookkeeping sizes, for leak checks: after everyone else left, all but `members` return to zero. */
+export interface RoomInspection {
+  members: number;
+  guests: number;
+  links: number;
+  unsent: number;
+  cutOff: number;
+  fingerprints: number;
+  oldSlots: number;
+  transfers: number;
+  listeners: number;
+}
