@@ -7,18 +7,10 @@ import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
-import { initials, stateLine } from './labels.js';
+import { hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
-
-/** One remote or local tile: a camera (with audio) or a screen share. */
-interface Tile {
-  key: string;
-  peer: Participant;
-  stream: MediaStream;
-  screen: boolean;
-}
 
 /**
  * An end-to-end encrypted group call: media and data go browser to browser over a WebRTC
@@ -119,6 +111,12 @@ export class KibitzRoomElement extends LitElement {
   /** The host key unsealed by claimHost() before joining; the next Room proves it. */
   private hostSecret: Uint8Array | null = null;
   private readonly onPageHide = () => this.leave();
+  private readonly hostActions = {
+    toggleLock: () => void (this.locked ? this.unlock() : this.lock()).catch(quiet),
+    toggleLobby: () => void this.setLobby(!this.lobby).catch(quiet),
+    admit: (id: string) => void this.admit(id).catch(quiet),
+    deny: (id: string) => void this.deny(id).catch(quiet),
+  };
 
   /** The engine behind the element (a `Room`), for advanced use and tests; null before the first join. */
   get engine(): Room | null {
@@ -300,7 +298,7 @@ export class KibitzRoomElement extends LitElement {
     window.addEventListener('pagehide', this.onPageHide);
     // Warm the certificate lookup so join() does not wait on IndexedDB.
     if (!this.certificate) void persistentCertificate();
-    if (this.autojoin && this.state !== 'joined') void this.join().catch(() => undefined);
+    if (this.autojoin && this.state !== 'joined') void this.join().catch(quiet);
   }
 
   override disconnectedCallback(): void {
@@ -308,8 +306,9 @@ export class KibitzRoomElement extends LitElement {
     window.removeEventListener('pagehide', this.onPageHide);
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    // A rename mid-call reaches everyone; the first value is the one the join sends.
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // A rename mid-call reaches everyone; the first value is the one the join sends. Done
+    // before rendering: the engine's roster event re-renders, and this render picks it up.
     if (!changed.has('name') || !this.engine || changed.get('name') === undefined) return;
     try {
       this.engine.setName(parseName(this.name));
@@ -387,32 +386,6 @@ export class KibitzRoomElement extends LitElement {
     return stateLine(this.state, this.participants.length - 1, this.call.reconnecting.size > 0, this.call.lastError);
   }
 
-  private renderHostMenu() {
-    return html`
-      <section part="host-menu" class="host-menu" aria-label="Host controls">
-        <button part="button lock" aria-pressed=${String(this.locked)}
-          @click=${() => void (this.locked ? this.unlock() : this.lock()).catch(() => undefined)}>
-          ${this.locked ? 'Unlock room' : 'Lock room'}
-        </button>
-        <button part="button lobby" aria-pressed=${String(this.lobby)}
-          @click=${() => void this.setLobby(!this.lobby).catch(() => undefined)}>
-          ${this.lobby ? 'Waiting room off' : 'Waiting room on'}
-        </button>
-        ${this.knocks.length
-          ? html`<ul class="knocks" aria-label="Waiting to join">
-              ${this.knocks.map(
-                (k) => html`<li>
-                  <span>${k.name || 'Guest'}</span>
-                  <button part="button admit" @click=${() => void this.admit(k.id).catch(() => undefined)} aria-label=${`Let ${k.name || 'guest'} in`}>Admit</button>
-                  <button part="button deny" @click=${() => void this.deny(k.id).catch(() => undefined)} aria-label=${`Turn ${k.name || 'guest'} away`}>Deny</button>
-                </li>`,
-              )}
-            </ul>`
-          : html`<span class="quiet">Nobody is waiting.</span>`}
-      </section>
-    `;
-  }
-
   override render() {
     const others = this.participants.filter((p) => !p.self);
     if (this.headless) {
@@ -425,39 +398,22 @@ export class KibitzRoomElement extends LitElement {
       <div part="base" class="base ${this.state}">
         <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
         ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
-        ${this.isHost && inCall ? this.renderHostMenu() : nothing}
+        ${this.isHost && inCall ? hostMenuView(this, this.hostActions) : nothing}
         <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
-          ${this.tiles().map(
-            (tile) => html`
-              <figure part="tile${tile.peer.self ? ' self' : ''}${tile.screen ? ' screen' : ''}" class="tile" role="listitem" data-peer=${tile.peer.id}>
-                <video part="video" autoplay playsinline .muted=${tile.peer.self || tile.screen} .srcObject=${tile.stream}
-                  aria-label=${`${tile.peer.name || 'Guest'}${tile.screen ? ' (screen)' : ''}`}
-                  ?hidden=${tile.screen ? false : !tile.peer.video}></video>
-                ${!tile.screen && !tile.peer.video ? html`<div class="avatar" aria-hidden="true">${initials(tile.peer.name)}</div>` : nothing}
-                <figcaption part="name" class="name">
-                  ${tile.peer.name || 'Guest'}${tile.peer.self ? ' (you)' : ''}${tile.screen ? ' — screen' : ''}
-                  ${!tile.screen && !tile.peer.audio ? html`<span class="muted" aria-label="microphone off">· muted</span>` : nothing}
-                  ${tile.peer.host ? html`<span class="badge">· host</span>` : nothing}
-                </figcaption>
-                ${this.isHost && !tile.peer.self && !tile.screen
-                  ? html`<button part="button kick" class="kick" aria-label=${`Remove ${tile.peer.name || 'guest'} from the call`}
-                      @click=${() => void this.kick(tile.peer.id).catch(() => undefined)}>Remove</button>`
-                  : nothing}
-              </figure>`,
-          )}
+          ${this.tiles().map((tile) => tileView(tile, this.isHost ? () => void this.kick(tile.peer.id).catch(quiet) : null))}
         </div>
         <div part="controls" class="controls" role="toolbar" aria-label="Call controls">
           ${inCall
             ? html`<button part="button leave" class="leave" @click=${() => this.leave()}>Leave</button>`
-            : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(() => undefined)}>
+            : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(quiet)}>
                 ${busy ? 'Joining…' : 'Join call'}
               </button>`}
           <button part="button mic" aria-pressed=${String(this.local.micOn)} ?disabled=${!inCall}
-            @click=${() => void this.setMicrophone(!this.local.micOn).catch(() => undefined)}>${this.local.micOn ? 'Mute' : 'Unmute'}</button>
+            @click=${() => void this.setMicrophone(!this.local.micOn).catch(quiet)}>${this.local.micOn ? 'Mute' : 'Unmute'}</button>
           <button part="button camera" aria-pressed=${String(this.local.cameraOn)} ?disabled=${!inCall}
-            @click=${() => void this.setCamera(!this.local.cameraOn).catch(() => undefined)}>${this.local.cameraOn ? 'Camera off' : 'Camera on'}</button>
+            @click=${() => void this.setCamera(!this.local.cameraOn).catch(quiet)}>${this.local.cameraOn ? 'Camera off' : 'Camera on'}</button>
           <button part="button screen" aria-pressed=${String(this.local.screenOn)} ?disabled=${!inCall}
-            @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(() => undefined)}>
+            @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(quiet)}>
             ${this.local.screenOn ? 'Stop sharing' : 'Share screen'}
           </button>
         </div>
@@ -467,3 +423,5 @@ export class KibitzRoomElement extends LitElement {
 }
 
 const notJoined = () => new KibitzError('ERR_NOT_JOINED', 'join the room first');
+/** A button's failure is already reported as `kibitz-error`. */
+const quiet = () => undefined;

@@ -1,5 +1,7 @@
-// The words the built-in UI shows. Pure: the same inputs always read the same.
-import type { RoomState } from '../engine/room.js';
+// The pieces of the built-in UI that hold no state: the words it shows and the templates of
+// a tile and of the host's panel. The element decides what to show and wires the actions.
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Participant, RoomState } from '../engine/room.js';
 
 /** The status line (an ARIA live region): where this peer stands in the call. */
 export function stateLine(state: RoomState, others: number, reconnecting: boolean, lastError: string | null): string {
@@ -28,4 +30,64 @@ export function stateLine(state: RoomState, others: number, reconnecting: boolea
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
   return (parts.slice(0, 2).map((p) => [...p][0]).join('') || '?').toUpperCase();
+}
+
+/** One remote or local tile: a camera (with audio) or a screen share. */
+export interface Tile {
+  key: string;
+  peer: Participant;
+  stream: MediaStream;
+  screen: boolean;
+}
+
+/** A participant's tile; `kick` (shown to the host, on others' camera tiles) removes it. */
+export function tileView({ peer, stream, screen }: Tile, kick: (() => void) | null): TemplateResult {
+  const label = peer.name || 'Guest';
+  return html`
+    <figure part="tile${peer.self ? ' self' : ''}${screen ? ' screen' : ''}" class="tile" role="listitem" data-peer=${peer.id}>
+      <video part="video" autoplay playsinline .muted=${peer.self || screen} .srcObject=${stream}
+        aria-label=${`${label}${screen ? ' (screen)' : ''}`}
+        ?hidden=${screen ? false : !peer.video}></video>
+      ${!screen && !peer.video ? html`<div class="avatar" aria-hidden="true">${initials(peer.name)}</div>` : nothing}
+      <figcaption part="name" class="name">
+        ${label}${peer.self ? ' (you)' : ''}${screen ? ' — screen' : ''}
+        ${!screen && !peer.audio ? html`<span class="muted" aria-label="microphone off">· muted</span>` : nothing}
+        ${peer.host ? html`<span class="badge">· host</span>` : nothing}
+      </figcaption>
+      ${kick && !peer.self && !screen
+        ? html`<button part="button kick" class="kick" aria-label=${`Remove ${peer.name || 'guest'} from the call`} @click=${kick}>Remove</button>`
+        : nothing}
+    </figure>`;
+}
+
+export interface HostMenuActions {
+  toggleLock(): void;
+  toggleLobby(): void;
+  admit(peerId: string): void;
+  deny(peerId: string): void;
+}
+
+/** The verified host's panel: lock, waiting room, and who is waiting. */
+export function hostMenuView(
+  control: { locked: boolean; lobby: boolean; knocks: { id: string; name: string }[] },
+  act: HostMenuActions,
+): TemplateResult {
+  const { locked, lobby, knocks } = control;
+  return html`
+    <section part="host-menu" class="host-menu" aria-label="Host controls">
+      <button part="button lock" aria-pressed=${String(locked)} @click=${act.toggleLock}>${locked ? 'Unlock room' : 'Lock room'}</button>
+      <button part="button lobby" aria-pressed=${String(lobby)} @click=${act.toggleLobby}>${lobby ? 'Waiting room off' : 'Waiting room on'}</button>
+      ${knocks.length
+        ? html`<ul class="knocks" aria-label="Waiting to join">
+            ${knocks.map(
+              (k) => html`<li>
+                <span>${k.name || 'Guest'}</span>
+                <button part="button admit" @click=${() => act.admit(k.id)} aria-label=${`Let ${k.name || 'guest'} in`}>Admit</button>
+                <button part="button deny" @click=${() => act.deny(k.id)} aria-label=${`Turn ${k.name || 'guest'} away`}>Deny</button>
+              </li>`,
+            )}
+          </ul>`
+        : html`<span class="quiet">Nobody is waiting.</span>`}
+    </section>
+  `;
 }
