@@ -47,6 +47,8 @@ if (location.hash.length <= 1) {
     });
     room.addEventListener('kibitz-join', (e) => !e.detail.peer.self && log(`${e.detail.peer.name || 'A guest'} joined`));
     room.addEventListener('kibitz-leave', (e) => log(`${e.detail.peer.name || 'A guest'} left (${e.detail.reason})`));
+    // A knock only knows an id and a name: the guest is not in the roster yet.
+    room.addEventListener('kibitz-knock', (e) => log(`${e.detail.name || 'A guest'} is waiting to be let in`));
     $('join-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
