@@ -317,7 +317,11 @@ export class KibitzRoomElement extends LitElement {
     }
   }
 
-  /** Everything the Room is made from: attributes are checked before any device or network is touched. */
+  /**
+   * Everything the Room is made from. Attributes are checked before any device is opened,
+   * except the host credential: the Room checks it when it is made, and the controller then
+   * releases what was opened.
+   */
   private async roomOptions(): Promise<RoomOptions> {
     const wish = parseMedia(this.media);
     const iceServers = parseIceServers(this.iceServers);
