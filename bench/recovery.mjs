@@ -58,7 +58,7 @@ async function once(bench, pages, mode) {
     );
     const agreedAt = async (page) => {
       const log = await page.run((bb) => bb.log());
-      const hit = log.filter((e) => e.type === 'kibitz-coordinator' && e.detail.id === end).at(-1);
+      const hit = log.filter((e) => e.type === 'kibitz-coordinator' && e.detail.peerId === end).at(-1);
       return hit ? hit.at : NaN;
     };
     const survivors = Math.max(await agreedAt(b), await agreedAt(c)) - t0;
@@ -67,7 +67,7 @@ async function once(bench, pages, mode) {
     const seen = newcomerLog.filter((e) => e.type === 'kibitz-join' && (e.detail.peer.id === ids[1] || e.detail.peer.id === ids[2]));
     const inRoom = Math.max(...seen.map((e) => e.at)) - t0;
     const leaveReasons = (await c.run((bb) => bb.log())).filter((e) => e.type === 'kibitz-leave').map((e) => e.detail.reason);
-    const detour = newcomerLog.some((e) => e.type === 'kibitz-coordinator' && e.detail.id !== end);
+    const detour = newcomerLog.some((e) => e.type === 'kibitz-coordinator' && e.detail.peerId !== end);
     // The newcomer has joined once its join() resolved and it is in the survivors' room.
     return { survivors, joined: Math.max(resolved, inRoom), resolved, inRoom, leaveReasons, detour };
   } catch (err) {
