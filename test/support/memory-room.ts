@@ -2,7 +2,7 @@
 // (broker semantics) and in-memory links. Each room is one simulated page with its own clock,
 // transport and links, so a test can freeze one page the way a paused tab freezes.
 import { ManualClock } from '../../src/engine/clock.js';
-import { MemoryNetwork } from '../../src/engine/memory-link.js';
+import { MemoryNetwork, type MemoryLink } from '../../src/engine/memory-link.js';
 import { Room, type RoomEvents, type RoomOptions } from '../../src/engine/room.js';
 import { MemoryBus } from '../../src/signaling/memory.js';
 
@@ -15,6 +15,11 @@ export interface Harness {
   makeWith(name: string, options: Partial<RoomOptions>): Room;
   /** Freeze a room's page: no timers, no frames handled, its sockets and links stay open. */
   freeze(room: Room): void;
+  /**
+   * `room`'s own end of its link to `peer`. `receiveControl(raw)` / `receiveContent(raw)` on it
+   * hand `room` a frame as if `peer` had sent it, synchronously, so a throw reaches the test.
+   */
+  endOf(room: Room, peer: Room): MemoryLink;
 }
 
 export function harness(roomName: string): Harness {
@@ -34,7 +39,18 @@ export function harness(roomName: string): Harness {
     });
     return room;
   };
-  return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze: (room) => pages.get(room)?.() };
+  const freeze = (room: Room) => {
+    const page = pages.get(room);
+    if (!page) throw new Error(`${room.name} was not made by this harness`);
+    page();
+  };
+  const endOf = (room: Room, peer: Room) => {
+    const link = room.link(peer.selfId);
+    const end = net.links.find((l) => l === link);
+    if (!end) throw new Error(`${room.name} has no link to ${peer.name}`);
+    return end;
+  };
+  return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze, endOf };
 }
 
 export async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {

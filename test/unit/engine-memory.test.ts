@@ -1,16 +1,9 @@
 // Whole rooms in memory: the engine's roster, election, reaping and signaling relay run
 // deterministically on a manual clock, with no WebRTC and no network.
 import { expect } from '@open-wc/testing';
-import type { MemoryLink } from '../../src/engine/memory-link.js';
-import type { Room } from '../../src/engine/room.js';
+import { encodeTransferStart } from '../../src/engine/protocol.js';
+import { KibitzError } from '../../src/errors.js';
 import { harness, ids, joinAll, record } from '../support/memory-room.js';
-
-/** A frozen page runs no JavaScript: no timers, no frame handling; its sockets stay open. */
-function freeze(room: Room): void {
-  const inner = room as unknown as Record<string, unknown>;
-  for (const method of ['presence', 'onControl', 'onContent', 'onCoordinatorSignal', 'onJoinerSignal']) inner[method] = () => undefined;
-}
-
 
 describe('engine over the in-memory bus', () => {
   it('the first peer claims the room and later peers join its roster in order', async () => {
@@ -46,10 +39,10 @@ describe('engine over the in-memory bus', () => {
     await h.clock.advance(10);
     expect(got.b).to.deep.equal([]);
     expect(got.a).to.deep.equal([
-      { from: b.selfId, data: { hi: 1 }, to: null },
-      { from: c.selfId, data: 'just for ann', to: a.selfId },
+      { peerId: b.selfId, data: { hi: 1 }, to: null },
+      { peerId: c.selfId, data: 'just for ann', to: a.selfId },
     ]);
-    expect(got.c).to.deep.equal([{ from: b.selfId, data: { hi: 1 }, to: null }]);
+    expect(got.c).to.deep.equal([{ peerId: b.selfId, data: { hi: 1 }, to: null }]);
   });
 
   it('a graceful coordinator leave elects the earliest joiner everywhere and a newcomer joins it', async () => {
@@ -75,8 +68,7 @@ describe('engine over the in-memory bus', () => {
     await joinAll(h, a, b, c);
     const leaves = record(b, 'leave');
     // c's page freezes: it stops sending and handling frames, but nothing closes.
-    for (const l of h.net.links) if (!l.closed && l.peer && l.remoteId === c.selfId) l.peer.freeze();
-    freeze(c);
+    h.freeze(c);
     await h.clock.advance(3600);
     expect(ids(a)).to.deep.equal([a.selfId, b.selfId]);
     expect(ids(b)).to.deep.equal([a.selfId, b.selfId]);
@@ -88,8 +80,7 @@ describe('engine over the in-memory bus', () => {
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
     // a freezes: it runs nothing, but its broker slot stays held.
-    freeze(a);
-    for (const l of h.net.links) if (!l.closed && l.peer && l.remoteId === a.selfId) l.peer.freeze();
+    h.freeze(a);
     await h.clock.advance(3700);
     expect(b.isCoordinator).to.equal(true);
     expect(c.coordinatorId).to.equal(b.selfId);
@@ -107,10 +98,14 @@ describe('engine over the in-memory bus', () => {
     const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
-    const cToA = h.net.links.find((l) => !l.closed && l.remoteId === a.selfId && l.peer?.remoteId === c.selfId) as MemoryLink;
+    const cToA = c.link(a.selfId)!;
     const evil = [
-      '{', 'null', '"x"', JSON.stringify({ t: 'nope' }), 'x'.repeat(70_000),
-      JSON.stringify({ t: 'roster', epoch: 99, seq: 1, coordinator: c.selfId, peers: [], gone: [], state: a.state }),
+      '{',
+      'null',
+      '"x"',
+      JSON.stringify({ t: 'nope' }),
+      'x'.repeat(70_000),
+      JSON.stringify({ t: 'roster', epoch: 99, seq: 1, coordinator: c.selfId, peers: [], gone: [], state: a.control }),
       JSON.stringify({ t: 'signal', to: b.selfId, from: b.selfId, data: { candidate: null } }),
     ];
     for (const frame of evil) cToA.sendControl(frame);
@@ -118,5 +113,89 @@ describe('engine over the in-memory bus', () => {
     expect(a.dropped.malformed).to.equal(5);
     expect(ids(a)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
     expect(a.isCoordinator).to.equal(true);
+  });
+
+  it('a name changed mid-call reaches every peer, whether a participant or the coordinator renames itself', async () => {
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    b.setName('Robert');
+    a.setName('Annie');
+    await h.clock.advance(10);
+    for (const room of [a, b, c]) expect(room.participants.map((p) => p.name)).to.deep.equal(['Annie', 'Robert', 'cat']);
+    // A newcomer hears the new names too.
+    const d = h.make('dan');
+    await joinAll(h, d);
+    expect(d.participants.map((p) => p.name)).to.deep.equal(['Annie', 'Robert', 'cat', 'dan']);
+  });
+
+  it('a name longer than 64 characters is refused with ERR_BAD_ATTRIBUTE and renames nobody', async () => {
+    const h = harness('standup');
+    const [a, b] = ['ann', 'bob'].map(h.make);
+    await joinAll(h, a, b);
+    let code = 'none';
+    try {
+      b.setName('x'.repeat(65));
+    } catch (err) {
+      expect(err).to.be.instanceOf(KibitzError);
+      code = (err as KibitzError).code;
+    }
+    expect(code).to.equal('ERR_BAD_ATTRIBUTE');
+    await h.clock.advance(10);
+    for (const room of [a, b]) expect(room.participants.map((p) => p.name)).to.deep.equal(['ann', 'bob']);
+  });
+
+  it('a media frame changes only the three media flags of its sender, whatever other keys it carries', async () => {
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    // c asks the coordinator to move it to the front of the line, under ann's id and a new name.
+    const media = { audio: true, video: true, screen: true, order: -1, id: a.selfId, name: 'Mallory', kind: 'agent' };
+    c.link(a.selfId)!.sendControl(JSON.stringify({ t: 'media', media }));
+    await h.clock.advance(10);
+    for (const room of [a, b]) {
+      expect(ids(room)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+      const cat = room.participants.find((p) => p.id === c.selfId)!;
+      expect({ name: cat.name, kind: cat.kind, audio: cat.audio, video: cat.video, screen: cat.screen }).to.deep.equal({
+        name: 'cat',
+        kind: 'person',
+        audio: true,
+        video: true,
+        screen: true,
+      });
+      expect(room.participants.find((p) => p.id === a.selfId)!.name).to.equal('ann');
+    }
+    // The join order is untouched: when ann leaves, bob (not cat) is next in line.
+    a.leave();
+    await h.clock.advance(100);
+    expect(b.isCoordinator).to.equal(true);
+    expect(c.coordinatorId).to.equal(b.selfId);
+  });
+
+  it('inspect() returns to its baseline after peers join and leave, by saying goodbye or by going silent', async () => {
+    const h = harness('standup');
+    const [a, b] = ['ann', 'bob'].map(h.make);
+    await joinAll(h, a, b);
+    await h.clock.advance(1000);
+    const baseline = [a.inspect(), b.inspect()];
+    expect(baseline[0]).to.deep.include({ members: 2, guests: 0, links: 1, unsent: 0, cutOff: 0, oldSlots: 0, transfers: 0 });
+    for (let i = 0; i < 6; i++) {
+      const c = h.make(`churn${i}`);
+      await joinAll(h, c);
+      expect(ids(a)).to.have.length(3);
+      expect(a.inspect().members).to.equal(3);
+      // c announces a file it never finishes: the survivors hold the half transfer until c goes.
+      const start = encodeTransferStart(`${i}`.padStart(16, '0'), { name: 'half', type: 'text/plain', size: 10 }, false);
+      for (const peer of [a, b]) c.link(peer.selfId)!.sendContent(start);
+      await h.clock.advance(10);
+      expect(a.inspect().transfers).to.equal(1);
+      if (i % 2) c.leave();
+      else h.freeze(c);
+      await h.clock.advance(4000);
+      expect(ids(a)).to.deep.equal([a.selfId, b.selfId]);
+    }
+    await h.clock.advance(5000);
+    expect(a.inspect(), 'the coordinator').to.deep.equal(baseline[0]);
+    expect(b.inspect(), 'a participant').to.deep.equal(baseline[1]);
   });
 });
