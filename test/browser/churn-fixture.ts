@@ -4,8 +4,8 @@
 // (test/browser/churn.test.ts) and the soak version (test/soak/churn.browser.ts).
 import { expect } from '@open-wc/testing';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import type { Room } from '../../src/engine/room.js';
-import { brokerUrl, collect, ids, makeRoom, uniqueRoom, until } from './helpers.js';
+import type { RoomInspection } from '../../src/engine/room.js';
+import { brokerUrl, collect, engineOf, ids, makeRoom, uniqueRoom, until } from './helpers.js';
 
 /** A churning peer's element, not kept in the helpers' list, so nothing here retains it. */
 function transient(attrs: Record<string, string>): KibitzRoomElement {
@@ -14,8 +14,6 @@ function transient(attrs: Record<string, string>): KibitzRoomElement {
   document.body.append(el);
   return el;
 }
-
-const engine = (el: KibitzRoomElement) => (el as unknown as { engine: Room }).engine;
 
 interface Census {
   peerConnections: number;
@@ -73,7 +71,10 @@ function instrument(): { census(): Census; retainedClosed(): number; created(): 
     }
   }
   globalThis.RTCPeerConnection = CountedPC;
-  RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<RTCPeerConnection['createDataChannel']>) {
+  RTCPeerConnection.prototype.createDataChannel = function (
+    this: RTCPeerConnection,
+    ...args: Parameters<RTCPeerConnection['createDataChannel']>
+  ) {
     const channel = saved.createDataChannel.apply(this, args);
     channels.push(new WeakRef(channel));
     return channel;
@@ -111,12 +112,20 @@ function instrument(): { census(): Census; retainedClosed(): number; created(): 
     intervals.delete(handle);
     saved.clearInterval.call(window, handle as number);
   };
-  window.addEventListener = function (type: string, fn: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions) {
+  window.addEventListener = function (
+    type: string,
+    fn: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ) {
     const key = keyOf(type, fn, captureOf(options));
     if (key) listeners.add(key);
     return saved.addEventListener.call(window, type, fn as EventListenerOrEventListenerObject, options);
   } as typeof window.addEventListener;
-  window.removeEventListener = function (type: string, fn: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions) {
+  window.removeEventListener = function (
+    type: string,
+    fn: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ) {
     const key = keyOf(type, fn, captureOf(options));
     if (key) listeners.delete(key);
     return saved.removeEventListener.call(window, type, fn as EventListenerOrEventListenerObject, options);
@@ -137,34 +146,20 @@ function instrument(): { census(): Census; retainedClosed(): number; created(): 
       globalThis.RTCPeerConnection = saved.RTCPeerConnection;
       RTCPeerConnection.prototype.createDataChannel = saved.createDataChannel;
       globalThis.WebSocket = saved.WebSocket;
-      Object.assign(w, { setTimeout: saved.setTimeout, clearTimeout: saved.clearTimeout, setInterval: saved.setInterval, clearInterval: saved.clearInterval });
+      Object.assign(w, {
+        setTimeout: saved.setTimeout,
+        clearTimeout: saved.clearTimeout,
+        setInterval: saved.setInterval,
+        clearInterval: saved.clearInterval,
+      });
       window.addEventListener = saved.addEventListener;
       window.removeEventListener = saved.removeEventListener;
     },
   };
 }
 
-/** What a survivor's engine keeps per peer; all of it must shrink back after churn. */
-function bookkeeping(el: KibitzRoomElement): Record<string, number> {
-  const room = engine(el) as unknown as {
-    members: Map<string, unknown>;
-    guests: Map<string, unknown>;
-    fingerprints: Map<string, unknown>;
-    cutOff: Set<string>;
-    oldSlots: unknown[];
-    inbound: { pending: number };
-    listenerCount(): number;
-  };
-  return {
-    members: room.members.size,
-    guests: room.guests.size,
-    fingerprints: room.fingerprints.size,
-    cutOff: room.cutOff.size,
-    oldSlots: room.oldSlots.length,
-    transfers: room.inbound.pending,
-    engineListeners: room.listenerCount(),
-  };
-}
+/** What a survivor's engine keeps per peer (its documented bookkeeping sizes); all of it must shrink back after churn. */
+const bookkeeping = (el: KibitzRoomElement): RoomInspection => engineOf(el).inspect();
 
 /**
  * Two peers hold a room; a third joins (linking to both) and leaves, `cycles` times. Afterwards
@@ -183,14 +178,15 @@ export async function churn(cycles: number): Promise<void> {
     await a.join();
     await b.join();
     const survivors = [a, b];
-    const linked = (el: KibitzRoomElement, n: number) => ids(el).length === n && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen);
+    const linked = (el: KibitzRoomElement, n: number) =>
+      ids(el).length === n && el.participants.every((p) => p.self || engineOf(el).link(p.id)?.isOpen);
     for (const el of survivors) await until(() => linked(el, 2), `${el.name} linked`);
     // Settle: the handshake's own timers (link-open deadlines) expire before the baseline.
     await until(() => probe.census().timeouts <= 2, 'timers settle before the baseline', 30_000).catch(() => undefined);
     const baseline = probe.census();
     const kept = survivors.map(bookkeeping);
-    const joins = survivors.map((el) => collect<{ peer: { id: string } }>(el, 'kibitz-join'));
-    const leaves = survivors.map((el) => collect<{ peer: { id: string }; reason: string }>(el, 'kibitz-leave'));
+    const joins = survivors.map((el) => collect(el, 'kibitz-join'));
+    const leaves = survivors.map((el) => collect(el, 'kibitz-leave'));
     const churnIds: string[] = [];
 
     for (let i = 0; i < cycles; i++) {
@@ -209,17 +205,29 @@ export async function churn(cycles: number): Promise<void> {
       expect(ids(el)).to.deep.equal([a.selfId, b.selfId]);
       expect(el.coordinatorId).to.equal(a.selfId);
     }
-    joins.forEach((seen, i) => expect(seen.map((j) => j.peer.id), `${survivors[i].name} joins`).to.deep.equal(churnIds));
+    joins.forEach((seen, i) =>
+      expect(
+        seen.map((j) => j.peer.id),
+        `${survivors[i].name} joins`,
+      ).to.deep.equal(churnIds),
+    );
     leaves.forEach((seen, i) => {
-      expect(seen.map((l) => l.peer.id), `${survivors[i].name} leaves`).to.deep.equal(churnIds);
+      expect(
+        seen.map((l) => l.peer.id),
+        `${survivors[i].name} leaves`,
+      ).to.deep.equal(churnIds);
       expect(new Set(seen.map((l) => l.reason)), `${survivors[i].name} leave reasons`).to.deep.equal(new Set(['left']));
     });
     // Everything the churner made is released; deadlines it set run out and are not renewed.
     let last: Census = probe.census();
-    await until(() => {
-      last = probe.census();
-      return (Object.keys(baseline) as (keyof Census)[]).every((k) => last[k] <= baseline[k]);
-    }, 'the census to return to its baseline', 40_000).catch(() => undefined);
+    await until(
+      () => {
+        last = probe.census();
+        return (Object.keys(baseline) as (keyof Census)[]).every((k) => last[k] <= baseline[k]);
+      },
+      'the census to return to its baseline',
+      40_000,
+    ).catch(() => undefined);
     const { timeouts, ...held } = last;
     const { timeouts: baseTimeouts, ...baseHeld } = baseline;
     expect(held).to.deep.equal(baseHeld);
