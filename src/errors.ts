@@ -5,13 +5,10 @@
 export type KibitzErrorCode =
   | 'ERR_BAD_ATTRIBUTE'
   | 'ERR_BAD_LINK'
-  | 'ERR_BAD_FRAME'
   | 'ERR_SIGNALING'
-  | 'ERR_SIGNALING_LOST'
   | 'ERR_ID_TAKEN'
   | 'ERR_JOIN_TIMEOUT'
   | 'ERR_NOT_JOINED'
-  | 'ERR_ICE_FAILED'
   | 'ERR_NO_RELAY'
   | 'ERR_MEDIA'
   | 'ERR_SEND'
