@@ -123,6 +123,7 @@ export class Membership {
     for (const { entry } of change.left) {
       if (this.host.mesh.link(entry.id) === link) this.host.mesh.detach(entry.id);
       this.host.mesh.remove(entry.id);
+      this.host.forget(entry.id);
     }
     if (this.host.mesh.link(sender) !== link) this.host.mesh.attach(sender, link);
     for (const entry of change.joined) this.host.mesh.touch(entry.id, now);

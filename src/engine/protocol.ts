@@ -75,6 +75,9 @@ export type ControlType = ControlFrame['t'];
 type Check = (value: unknown) => boolean;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** An object carrying no key outside `allowed`: an extra key is a forgery or a bug, never ignored. */
+const hasOnly = (v: Record<string, unknown>, allowed: readonly string[]): boolean => Object.keys(v).every((k) => allowed.includes(k));
+const isShaped = (v: unknown, allowed: readonly string[]): v is Record<string, unknown> => isObject(v) && hasOnly(v, allowed);
 const isString =
   (max: number): Check =>
   (v) =>
@@ -83,10 +86,10 @@ const isId: Check = (v) => typeof v === 'string' && v.length > 0 && v.length <= 
 const isBool: Check = (v) => typeof v === 'boolean';
 const isCount: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
 
-const isMedia: Check = (v) => isObject(v) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
+const isMedia: Check = (v) => isShaped(v, ['audio', 'video', 'screen']) && isBool(v.audio) && isBool(v.video) && isBool(v.screen);
 
 const isRosterEntry: Check = (v) =>
-  isObject(v) &&
+  isShaped(v, ['id', 'name', 'kind', 'order', 'audio', 'video', 'screen']) &&
   isId(v.id) &&
   isString(MAX_NAME_LENGTH)(v.name) &&
   (v.kind === 'person' || v.kind === 'agent') &&
@@ -95,36 +98,43 @@ const isRosterEntry: Check = (v) =>
   isBool(v.video) &&
   isBool(v.screen);
 
-const isDeparture: Check = (v) => isObject(v) && isId(v.id) && (v.reason === 'left' || v.reason === 'timeout' || v.reason === 'kicked');
+const isDeparture: Check = (v) =>
+  isShaped(v, ['id', 'reason']) && isId(v.id) && (v.reason === 'left' || v.reason === 'timeout' || v.reason === 'kicked');
 
 const isArrayOf =
   (check: Check, max: number): Check =>
   (v) =>
     Array.isArray(v) && v.length <= max && v.every(check);
 
+/** Ids of a list of `{ id }` objects are all different. */
+const uniqueIds = (v: unknown): boolean => {
+  const ids = (v as { id: string }[]).map((e) => e.id);
+  return new Set(ids).size === ids.length;
+};
+
 const isRoomControl: Check = (v) =>
-  isObject(v) &&
+  isShaped(v, ['nextOrder', 'locked', 'lobby', 'bans', 'knocks']) &&
   isCount(v.nextOrder) &&
   isBool(v.locked) &&
   isBool(v.lobby) &&
   isArrayOf(isString(128), 1024)(v.bans) &&
-  isArrayOf((k) => isObject(k) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks);
+  isArrayOf((k) => isShaped(k, ['id', 'name']) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks) &&
+  uniqueIds(v.knocks);
 
 const isSignalData: Check = (v) => {
-  if (!isObject(v)) return false;
-  if ('description' in v) {
+  if (isShaped(v, ['description'])) {
     const d = v.description;
     return (
-      isObject(d) &&
+      isShaped(d, ['type', 'sdp']) &&
       ['offer', 'answer', 'rollback', 'pranswer'].includes(d.type as string) &&
       (d.sdp === undefined || isString(MAX_CONTROL_FRAME)(d.sdp))
     );
   }
-  if ('candidate' in v) {
+  if (isShaped(v, ['candidate']) && 'candidate' in v) {
     const c = v.candidate;
     return (
       c === null ||
-      (isObject(c) &&
+      (isShaped(c, ['candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment']) &&
         isString(2048)(c.candidate) &&
         (c.sdpMid === undefined || c.sdpMid === null || isString(64)(c.sdpMid)) &&
         (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || isCount(c.sdpMLineIndex)) &&
@@ -132,6 +142,21 @@ const isSignalData: Check = (v) => {
     );
   }
   return false;
+};
+
+/** The keys each frame may carry (`t` included); anything else makes the frame malformed. */
+const FRAME_KEYS: Record<ControlType, readonly string[]> = {
+  hello: ['t', 'v', 'id', 'name', 'kind', 'media', 'proof'],
+  roster: ['t', 'epoch', 'seq', 'coordinator', 'peers', 'gone', 'state'],
+  wait: ['t'],
+  refused: ['t', 'reason'],
+  ping: ['t', 'n'],
+  pong: ['t', 'n'],
+  signal: ['t', 'to', 'from', 'data'],
+  media: ['t', 'media'],
+  name: ['t', 'name'],
+  bye: ['t'],
+  host: ['t', 'from', 'cmd'],
 };
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
@@ -142,6 +167,8 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
     isCount(f.seq) &&
     isId(f.coordinator) &&
     isArrayOf(isRosterEntry, MAX_ROSTER)(f.peers) &&
+    uniqueIds(f.peers) &&
+    new Set((f.peers as RosterEntry[]).map((e) => e.order)).size === (f.peers as RosterEntry[]).length &&
     isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) &&
     isRoomControl(f.state),
   wait: () => true,
@@ -168,7 +195,8 @@ export function decodeControl(raw: unknown): ControlFrame | null {
     return null;
   }
   if (!isObject(value) || typeof value.t !== 'string' || !Object.hasOwn(validators, value.t)) return null;
-  return validators[value.t as ControlType](value) ? (value as unknown as ControlFrame) : null;
+  const type = value.t as ControlType;
+  return hasOnly(value, FRAME_KEYS[type]) && validators[type](value) ? (value as unknown as ControlFrame) : null;
 }
 
 /** Whether JSON text nests arrays and objects at most `max` deep (a linear scan, strings skipped). */
