@@ -3,8 +3,17 @@
 // labels, so the id reveals nothing about the key or the name.
 import { buf, concatBytes, fromBase64Url, fromUtf8, randomBytes, toBase64Url, toHex, utf8 } from './bytes.js';
 
-const ID_LABEL = 'kibitz/signaling-id/v1';
-const SEAL_LABEL = 'kibitz/handshake-seal/v1';
+const ID_LABEL = 'kibitz/signaling-id/v2';
+const SEAL_LABEL = 'kibitz/handshake-seal/v2';
+const STRETCH_SALT = 'kibitz/room-name-stretch/v1';
+/**
+ * PBKDF2-SHA-256 iterations applied to a human-chosen room name before anything is derived
+ * from it: a broker that wants to learn a room's name by guessing must pay this many hashes
+ * per guess (OWASP's figure for PBKDF2-SHA-256). Random names skip it: 128 bits need no help.
+ */
+export const ROOM_NAME_ITERATIONS = 600_000;
+/** What randomRoomName makes: 32 lowercase hex digits, already unguessable. */
+const RANDOM_NAME = /^[0-9a-f]{32}$/;
 
 /**
  * Normalise a room name so that every spelling people would call "the same room" maps to
@@ -33,11 +42,46 @@ async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', buf(concatBytes(...parts))));
 }
 
-export async function deriveRoomKeys(roomName: string): Promise<RoomKeys> {
-  const room = normalizeRoomName(roomName);
+/** The room secret both derivations start from: the stretched name, or a random name as it is. */
+async function roomSecret(room: string): Promise<Uint8Array> {
   const name = utf8(room);
-  const id = await sha256(utf8(ID_LABEL), new Uint8Array([0]), name);
-  const ikm = await crypto.subtle.importKey('raw', buf(await sha256(name)), 'HKDF', false, ['deriveKey']);
+  if (RANDOM_NAME.test(room)) return sha256(name);
+  const key = await crypto.subtle.importKey('raw', buf(name), 'PBKDF2', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: buf(utf8(STRETCH_SALT)), iterations: ROOM_NAME_ITERATIONS },
+    key,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+// One derivation per room name per page: the stretch is slow on purpose, so it is done once
+// (the element starts it as soon as it knows the room) and joins reuse it. Bounded, as a page
+// may visit many rooms.
+const MAX_CACHED_ROOMS = 8;
+const derived = new Map<string, Promise<RoomKeys>>();
+
+/**
+ * The broker-facing keys of a room: its opaque signaling id and the handshake seal key.
+ * Cached per normalised name, so calling it early (to warm it) makes a later join instant.
+ * @example const { signalingId } = await deriveRoomKeys('Team Standup');
+ */
+export function deriveRoomKeys(roomName: string): Promise<RoomKeys> {
+  const room = normalizeRoomName(roomName);
+  let keys = derived.get(room);
+  if (!keys) {
+    keys = deriveUncached(room);
+    keys.catch(() => derived.delete(room));
+    if (derived.size >= MAX_CACHED_ROOMS) derived.delete(derived.keys().next().value!);
+    derived.set(room, keys);
+  }
+  return keys;
+}
+
+async function deriveUncached(room: string): Promise<RoomKeys> {
+  const secret = await roomSecret(room);
+  const id = await sha256(utf8(ID_LABEL), new Uint8Array([0]), secret);
+  const ikm = await crypto.subtle.importKey('raw', buf(secret), 'HKDF', false, ['deriveKey']);
   const sealKey = await crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: buf(utf8(SEAL_LABEL)) },
     ikm,

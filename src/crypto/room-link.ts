@@ -136,11 +136,22 @@ export function parseRoomLink(url: string): RoomLinkAttributes {
   return validate(found);
 }
 
+/** The host link carries the host key sealed under the passphrase: guesses are offline. */
+export const MIN_PASSPHRASE_LENGTH = 12;
+export const MIN_PASSPHRASE_DISTINCT = 5;
+
+function strongEnough(passphrase: string): boolean {
+  const chars = [...passphrase.normalize('NFC').trim()];
+  return chars.length >= MIN_PASSPHRASE_LENGTH && new Set(chars).size >= MIN_PASSPHRASE_DISTINCT;
+}
+
 /**
  * Create a new room and its links. With `hostPassphrase`, a host key is generated and sealed:
  * `link` (room, host-key, host-seal) is for the host alone, `guestLink` (room, host-key) is
  * for everyone else. With only `hostName`, both links carry the soft (spoofable) name. With
- * neither, the room is open and has no host. `base` defaults to the current page.
+ * neither, the room is open and has no host. `base` defaults to the current page. A host
+ * passphrase under 12 characters (or with fewer than 5 different ones) is refused with
+ * ERR_WEAK_PASSPHRASE.
  * @example
  * const { link, guestLink } = await createRoom({ hostPassphrase: 'correct horse battery staple' });
  * // keep `link` (and the passphrase) private; share `guestLink`
@@ -154,6 +165,12 @@ export async function createRoom(
   const { hostPassphrase, hostName } = options;
   if (hostPassphrase !== undefined && (typeof hostPassphrase !== 'string' || hostPassphrase.length === 0)) {
     throw new KibitzError('ERR_BAD_PASSPHRASE', 'the host passphrase must not be empty');
+  }
+  if (hostPassphrase !== undefined && !strongEnough(hostPassphrase)) {
+    throw new KibitzError(
+      'ERR_WEAK_PASSPHRASE',
+      `the host passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters, ${MIN_PASSPHRASE_DISTINCT} of them different: the host link carries the key sealed under it, so anyone holding that link can guess offline`,
+    );
   }
   // Validate everything before the slow seal, so a bad name or base fails at once.
   const guest = validate({ room, 'host-name': hostName });

@@ -6,6 +6,7 @@ import { rtcLinkFactory } from '../engine/rtc-link.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
+import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
@@ -307,6 +308,8 @@ export class KibitzRoomElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    // A human-chosen room name is stretched before use (slow on purpose): start as soon as it is known.
+    if (changed.has('room') && this.room.trim()) void deriveRoomKeys(this.room).catch(quiet);
     // A rename mid-call reaches everyone; the first value is the one the join sends. Done
     // before rendering: the engine's roster event re-renders, and this render picks it up.
     if (!changed.has('name') || !this.engine || changed.get('name') === undefined) return;

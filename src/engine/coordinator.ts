@@ -7,6 +7,7 @@ import type { Link } from './link.js';
 import type { Mesh } from './mesh.js';
 import {
   MAX_ROSTER,
+  cleanName,
   encodeControl,
   type ControlFrame,
   type Departure,
@@ -113,18 +114,20 @@ export class Coordinator {
       this.host.dropped('unauthorised');
       return;
     }
-    guest.hello = frame;
+    // The name a guest knocks with is the name the host admits: a second hello changes nothing.
+    if (guest.hello) return;
+    guest.hello = { ...frame, name: cleanName(frame.name) };
     void link.fingerprint().then(async (fingerprint) => {
       if (this.guests.get(guest.id) !== guest) return;
       const { bans } = this.host.roster.control;
       if (bans.includes(guest.id) || (fingerprint !== null && bans.includes(fingerprint))) return void this.refuse(guest.id, 'banned');
-      const decision = await this.host.gate({ id: guest.id, name: frame.name, fingerprint, proof: frame.proof });
+      const decision = await this.host.gate({ id: guest.id, name: guest.hello!.name, fingerprint, proof: frame.proof });
       if (this.guests.get(guest.id) !== guest) return;
       if (decision.admit) return this.admit(guest);
       if (!decision.wait) return void this.refuse(guest.id, decision.reason);
       link.sendControl(encodeControl({ t: 'wait' }));
       const { knocks } = this.host.roster.control;
-      if (!knocks.some((k) => k.id === guest.id)) this.setControl({ knocks: [...knocks, { id: guest.id, name: frame.name }] });
+      if (!knocks.some((k) => k.id === guest.id)) this.setControl({ knocks: [...knocks, { id: guest.id, name: guest.hello!.name }] });
     });
   }
 
@@ -225,7 +228,8 @@ export class Coordinator {
   }
 
   /** A member renamed itself. */
-  onName(id: string, name: string): void {
+  onName(id: string, raw: string): void {
+    const name = cleanName(raw);
     const entry = this.host.roster.get(id);
     if (!entry || entry.name === name) return;
     entry.name = name;

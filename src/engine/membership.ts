@@ -131,7 +131,8 @@ export class Membership {
       this.host.report('leave', { peer: previous.find((p) => p.id === entry.id) ?? this.host.describe(entry), reason });
     }
     if (!wasJoined) this.host.admitted();
-    for (const entry of wasJoined ? change.joined : frame.peers) this.host.joined(this.host.describe(entry));
+    for (const entry of wasJoined ? change.joined : frame.peers.map((p) => this.host.roster.get(p.id)!))
+      this.host.joined(this.host.describe(entry));
     if (change.coordinatorChanged) this.host.coordinatorChanged(sender);
     this.host.mesh.up();
     this.host.participantsChanged();

@@ -18,6 +18,24 @@ export const MAX_ROSTER = 64;
 export const MAX_CONTROL_DEPTH = 32;
 export const MAX_CONTENT_DEPTH = 64;
 
+/**
+ * A display name as others may see it: NFC, without control, bidi-override or zero-width
+ * characters (the emoji joiner U+200D stays) (which could fake "(you)", a host badge or reversed text), inner whitespace
+ * collapsed, at most MAX_NAME_LENGTH characters. Applied wherever a name is received.
+ * @example cleanName('Eve\u202e tsoh \u00b7') === 'Eve tsoh ·'
+ */
+export function cleanName(name: string): string {
+  return (
+    name
+      .normalize('NFC')
+      // Format characters go, except the joiner that holds emoji sequences together.
+      .replace(/[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200d)\p{Cf}/gu, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, MAX_NAME_LENGTH)
+  );
+}
+
 export type PeerKind = 'person' | 'agent';
 export type LeaveReason = 'left' | 'timeout' | 'kicked';
 

@@ -19,6 +19,7 @@ import { Moderation, type HostTier, type ModerationOp } from './moderation.js';
 import { describe, type Participant } from './participant.js';
 import {
   MAX_NAME_LENGTH,
+  cleanName,
   PROTOCOL_VERSION,
   encodeControl,
   type Departure,
@@ -80,7 +81,7 @@ export class Room extends Emitter<RoomEvents> {
     super();
     const random = options.random ?? randomBytes;
     this.room = options.room?.trim() ? options.room : randomRoomName(random);
-    this.name = options.name ?? '';
+    this.name = cleanName(options.name ?? '');
     this.kind = options.kind ?? 'person';
     this.selfId = options.selfId ?? newPeerId(random);
     this.transport = options.transport;
@@ -306,6 +307,7 @@ export class Room extends Emitter<RoomEvents> {
     if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
       throw new KibitzError('ERR_BAD_ATTRIBUTE', `name: at most ${MAX_NAME_LENGTH} characters`);
     }
+    name = cleanName(name);
     this.name = name;
     const self = this.roster.get(this.selfId);
     if (!self || self.name === name || this.state !== 'joined') return;

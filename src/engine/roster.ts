@@ -1,7 +1,7 @@
 // The roster: who is in the room, in join order, and which coordinator speaks for it. Pure:
 // no links, no timers, no I/O. What guarantees one coordinator lives here together: the
 // acceptance rule for roster frames, the deterministic election and pending successor claims.
-import type { ControlFrame, Departure, LeaveReason, RoomControl, RosterEntry } from './protocol.js';
+import { cleanName, type ControlFrame, type Departure, type LeaveReason, type RoomControl, type RosterEntry } from './protocol.js';
 
 export type RosterFrame = Extract<ControlFrame, { t: 'roster' }>;
 
@@ -131,14 +131,14 @@ export class Roster {
     this.epoch = frame.epoch;
     // Bans only grow from the coordinator's word: a coordinator cannot lift a ban it did not see lifted.
     const bans = [...new Set([...this.control.bans, ...frame.state.bans])];
-    this.control = { ...frame.state, bans };
+    this.control = { ...frame.state, bans, knocks: frame.state.knocks.map((k) => ({ ...k, name: cleanName(k.name) })) };
     const previous = this.entries;
     const gone = new Map(frame.gone.map((d) => [d.id, d.reason]));
-    this.entries = new Map(frame.peers.map((entry) => [entry.id, entry]));
+    this.entries = new Map(frame.peers.map((entry) => [entry.id, { ...entry, name: cleanName(entry.name) }]));
     const left = [...previous.values()]
       .filter((e) => !this.entries.has(e.id))
       .map((entry) => ({ entry, reason: gone.get(entry.id) ?? 'left' }));
-    const joined = frame.peers.filter((e) => !previous.has(e.id));
+    const joined = [...this.entries.values()].filter((e) => !previous.has(e.id));
     const coordinatorChanged = this.coordinatorId !== sender;
     this.coordinatorId = sender;
     this.coordinatorSeen = now;

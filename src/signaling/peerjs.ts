@@ -1,5 +1,6 @@
 // The PeerJS broker protocol over a WebSocket, written directly: `OPEN`, `ID-TAKEN`,
 // `HEARTBEAT` and relayed `{ type, src, dst, payload }` frames.
+import { toHex } from '../crypto/bytes.js';
 import { KibitzError } from '../errors.js';
 import type { SignalMessage, SignalingEndpoint, SignalingTransport, SignalType } from './transport.js';
 
@@ -21,7 +22,8 @@ export function brokerSocketUrl(base: string, id: string, token: string, key = '
   return url.toString();
 }
 
-const randomToken = () => Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+/** The broker lets whoever presents an id's token take it over: the token must be unguessable. */
+const randomToken = () => toHex(crypto.getRandomValues(new Uint8Array(16)));
 
 export class PeerJsTransport implements SignalingTransport {
   readonly base: string;

@@ -21,7 +21,6 @@ function syncCodeOf(fn: () => unknown): string {
   return 'returned';
 }
 
-
 describe('room links: codec', () => {
   it('round-trips every field, including Unicode and the characters & = # + % and spaces', async () => {
     const attrs: RoomLinkAttributes = {
@@ -47,9 +46,7 @@ describe('room links: codec', () => {
   });
 
   it('writes fields in a fixed order and leaves out absent ones', () => {
-    expect(formatRoomLink('https://example.com/', { 'host-name': 'Ada', room: 'r' })).to.equal(
-      'https://example.com/#room=r&host-name=Ada',
-    );
+    expect(formatRoomLink('https://example.com/', { 'host-name': 'Ada', room: 'r' })).to.equal('https://example.com/#room=r&host-name=Ada');
   });
 
   it('parses a bare fragment the same way as a full link', () => {
@@ -94,7 +91,11 @@ describe('room links: codec', () => {
       '#room=' + 'x'.repeat(9000),
       42 as unknown as string,
     ];
-    for (const link of bad) expect(syncCodeOf(() => parseRoomLink(link)), String(link).slice(0, 60)).to.equal('ERR_BAD_LINK');
+    for (const link of bad)
+      expect(
+        syncCodeOf(() => parseRoomLink(link)),
+        String(link).slice(0, 60),
+      ).to.equal('ERR_BAD_LINK');
   });
 
   it('accepts the length limits exactly: 256-character room, 64-character name, counted in code points', () => {
@@ -112,14 +113,14 @@ describe('room links: codec', () => {
 
 describe('createRoom', () => {
   it('with a passphrase, gives the host a key and seal and guests the key only', async () => {
-    const created = await createRoom({ hostPassphrase: 'open sesame', base: BASE, room: 'Standup' });
+    const created = await createRoom({ hostPassphrase: 'open sesame, please', base: BASE, room: 'Standup' });
     expect(created.room).to.equal('Standup');
     const host = parseRoomLink(created.link);
     const guest = parseRoomLink(created.guestLink);
     expect(host).to.deep.equal({ room: 'Standup', 'host-key': created.hostKey, 'host-seal': created.hostSeal });
     expect(guest).to.deep.equal({ room: 'Standup', 'host-key': created.hostKey });
     expect(created.guestLink).to.not.contain(created.hostSeal!);
-    const secretKey = await unsealHostKey(host['host-seal']!, 'open sesame', host['host-key']);
+    const secretKey = await unsealHostKey(host['host-seal']!, 'open sesame, please', host['host-key']);
     expect(toBase64Url(p256.getPublicKey(secretKey, true))).to.equal(created.hostKey);
   });
 
@@ -144,6 +145,8 @@ describe('createRoom', () => {
 
   it('refuses an empty passphrase, a bad name or a bad base before doing any work', async () => {
     expect(await codeOf(createRoom({ hostPassphrase: '', base: BASE }))).to.equal('ERR_BAD_PASSPHRASE');
+    for (const weak of ['x', 'short pass', 'aaaaaaaaaaaaaaaa', 'abababababababab'])
+      expect(await codeOf(createRoom({ hostPassphrase: weak, base: BASE })), weak).to.equal('ERR_WEAK_PASSPHRASE');
     expect(await codeOf(createRoom({ hostName: 'n'.repeat(65), base: BASE }))).to.equal('ERR_BAD_LINK');
     expect(await codeOf(createRoom({ base: 'nope' }))).to.equal('ERR_BAD_LINK');
     expect(await codeOf(createRoom({ room: ' ', base: BASE }))).to.equal('ERR_BAD_LINK');

@@ -145,31 +145,55 @@ describe('engine over the in-memory bus', () => {
     for (const room of [a, b]) expect(room.participants.map((p) => p.name)).to.deep.equal(['ann', 'bob']);
   });
 
-  it('a media frame changes only the three media flags of its sender, whatever other keys it carries', async () => {
+  it("a media frame carrying extra keys is dropped whole; a well-formed one changes only its sender's three flags; succession and names stay and a newcomer still joins", async () => {
     const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
+    const malformed = a.dropped.malformed;
     // c asks the coordinator to move it to the front of the line, under ann's id and a new name.
-    const media = { audio: true, video: true, screen: true, order: -1, id: a.selfId, name: 'Mallory', kind: 'agent' };
-    c.link(a.selfId)!.sendControl(JSON.stringify({ t: 'media', media }));
+    const forged = { audio: true, video: true, screen: true, order: -1, id: a.selfId, name: 'Mallory', kind: 'agent' };
+    c.link(a.selfId)!.sendControl(JSON.stringify({ t: 'media', media: forged }));
+    await h.clock.advance(10);
+    expect(a.dropped.malformed).to.equal(malformed + 1);
+    const cat = () => a.participants.find((p) => p.id === c.selfId)!;
+    expect({ name: cat().name, kind: cat().kind, audio: cat().audio }).to.deep.equal({ name: 'cat', kind: 'person', audio: false });
+    c.link(a.selfId)!.sendControl(JSON.stringify({ t: 'media', media: { audio: true, video: true, screen: false } }));
     await h.clock.advance(10);
     for (const room of [a, b]) {
       expect(ids(room)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
-      const cat = room.participants.find((p) => p.id === c.selfId)!;
-      expect({ name: cat.name, kind: cat.kind, audio: cat.audio, video: cat.video, screen: cat.screen }).to.deep.equal({
+      const seen = room.participants.find((p) => p.id === c.selfId)!;
+      expect({ name: seen.name, kind: seen.kind, audio: seen.audio, video: seen.video, screen: seen.screen }).to.deep.equal({
         name: 'cat',
         kind: 'person',
         audio: true,
         video: true,
-        screen: true,
+        screen: false,
       });
       expect(room.participants.find((p) => p.id === a.selfId)!.name).to.equal('ann');
     }
-    // The join order is untouched: when ann leaves, bob (not cat) is next in line.
+    // The join order is untouched: when ann leaves, bob (not cat) is next in line, and a newcomer joins.
     a.leave();
     await h.clock.advance(100);
     expect(b.isCoordinator).to.equal(true);
     expect(c.coordinatorId).to.equal(b.selfId);
+    const d = h.make('dan');
+    const joined = d.join();
+    await h.clock.advance(3000);
+    await joined;
+    expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+  });
+
+  it('names are cleaned of control, bidi-override and zero-width characters wherever they are received', async () => {
+    const h = harness('standup');
+    const [a, b] = ['ann', 'bob'].map(h.make);
+    await joinAll(h, a, b);
+    const eve = h.make('Eve\u202e (you)\u200b\u0007');
+    await joinAll(h, eve);
+    for (const room of [a, b]) expect(room.participants.find((p) => p.id === eve.selfId)!.name).to.equal('Eve (you)');
+    // A rename mid-call goes through the same cleaning, at the coordinator and at every peer.
+    eve.link(a.selfId)!.sendControl(JSON.stringify({ t: 'name', name: 'Mal\u2066lory\u2069 \u00b7 host' }));
+    await h.clock.advance(10);
+    for (const room of [a, b]) expect(room.participants.find((p) => p.id === eve.selfId)!.name).to.equal('Mallory · host');
   });
 
   it('inspect() returns to its baseline after peers join and leave, by saying goodbye or by going silent', async () => {

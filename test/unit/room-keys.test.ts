@@ -1,5 +1,21 @@
 import { expect } from '@open-wc/testing';
-import { deriveRoomKeys, normalizeRoomName, openHandshake, sealHandshake } from '../../src/crypto/room-keys.js';
+import {
+  ROOM_NAME_ITERATIONS,
+  deriveRoomKeys,
+  normalizeRoomName,
+  openHandshake,
+  randomRoomName,
+  sealHandshake,
+} from '../../src/crypto/room-keys.js';
+
+const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The signaling id a room would have if its name were hashed once, as before stretching. */
+async function idFrom(secret: ArrayBuffer): Promise<string> {
+  const label = new TextEncoder().encode('kibitz/signaling-id/v2');
+  const input = new Uint8Array([...label, 0, ...new Uint8Array(secret)]);
+  return 'k' + hex(await crypto.subtle.digest('SHA-256', input)).slice(0, 32);
+}
 
 describe('room keys', () => {
   it('normalises spellings of one room to one name', () => {
@@ -15,6 +31,25 @@ describe('room keys', () => {
     expect(a.signalingId).to.not.equal(c.signalingId);
     expect(a.signalingId).to.match(/^k[0-9a-f]{32}$/);
     expect(a.signalingId).to.not.contain('team');
+  });
+
+  it('a human-chosen name is stretched with PBKDF2-SHA-256 before its signaling id is derived; a random name is not', async () => {
+    expect(ROOM_NAME_ITERATIONS).to.be.at.least(600_000);
+    const name = 'stretch check';
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(name), 'PBKDF2', false, ['deriveBits']);
+    const stretched = await crypto.subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt: new TextEncoder().encode('kibitz/room-name-stretch/v1'), iterations: ROOM_NAME_ITERATIONS },
+      key,
+      256,
+    );
+    const once = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(name));
+    const { signalingId } = await deriveRoomKeys(name);
+    expect(signalingId).to.equal(await idFrom(stretched));
+    expect(signalingId).to.not.equal(await idFrom(once));
+    // A 128-bit random name needs no stretch: one hash, so joining such a room costs nothing extra.
+    const random = randomRoomName();
+    const randomOnce = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(random));
+    expect((await deriveRoomKeys(random)).signalingId).to.equal(await idFrom(randomOnce));
   });
 
   it('seals handshakes so another room, another sender or a flipped byte cannot open them', async () => {
