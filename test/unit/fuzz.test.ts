@@ -34,7 +34,7 @@ const stateArb = (id = idArb) =>
     locked: fc.boolean(),
     lobby: fc.boolean(),
     bans: fc.array(fc.string({ maxLength: 128 }), { maxLength: 4 }),
-    knocks: fc.array(fc.record({ id, name: nameArb }), { maxLength: 3 }),
+    knocks: fc.uniqueArray(fc.record({ id, name: nameArb }), { selector: (k) => k.id, maxLength: 3 }),
   });
 const signalDataArb = fc.oneof(
   fc.record({
@@ -67,7 +67,8 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
       epoch: countArb,
       seq: countArb,
       coordinator: id,
-      peers: fc.array(entryArb(id), { maxLength: 5 }),
+      // A roster lists each member once, each with a join order of its own.
+      peers: fc.uniqueArray(entryArb(id), { comparator: (x, y) => x.id === y.id || x.order === y.order, maxLength: 5 }),
       gone: fc.array(fc.record({ id, reason: fc.constantFrom('left', 'timeout', 'kicked') }), { maxLength: 3 }),
       state: stateArb(id),
     }),
@@ -91,7 +92,15 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
 const badId = ['', 'has space', 'dash-ed', 'x'.repeat(65), 7, null, true, [], {}];
 const badCount = [-1, 1.5, '3', null, true, [], {}, 2 ** 53, '__inf__'];
 const badName = ['x'.repeat(65), 3, null, false, [], {}];
-const badMedia = [null, {}, [], 'on', { audio: 1, video: true, screen: true }, { audio: true, video: true }];
+const badMedia = [
+  null,
+  {},
+  [],
+  'on',
+  { audio: 1, video: true, screen: true },
+  { audio: true, video: true },
+  { audio: true, video: true, screen: true, order: 0 },
+];
 const badKind = ['robot', '', 1, null, {}];
 
 /** Required fields of every control frame with values that must be rejected there. */
@@ -108,6 +117,15 @@ const required: Record<ControlType, Record<string, unknown[]>> = {
       [{}],
       [{ id: 'a', name: 'n', kind: 'person', order: -1, audio: true, video: true, screen: true }],
       Array(65).fill({ id: 'a', name: '', kind: 'person', order: 0, audio: true, video: true, screen: true }),
+      [
+        { id: 'a', name: '', kind: 'person', order: 0, audio: true, video: true, screen: true },
+        { id: 'a', name: '', kind: 'person', order: 1, audio: true, video: true, screen: true },
+      ],
+      [
+        { id: 'a', name: '', kind: 'person', order: 0, audio: true, video: true, screen: true },
+        { id: 'b', name: '', kind: 'person', order: 0, audio: true, video: true, screen: true },
+      ],
+      [{ id: 'a', name: '', kind: 'person', order: 0, audio: true, video: true, screen: true, host: true }],
     ],
     gone: [null, {}, [{ id: 'a', reason: 'eaten' }], [{ id: '', reason: 'left' }]],
     state: [
@@ -118,6 +136,7 @@ const required: Record<ControlType, Record<string, unknown[]>> = {
       { nextOrder: -1, locked: false, lobby: false, bans: [], knocks: [] },
       { nextOrder: 0, locked: false, lobby: false, bans: [5], knocks: [] },
       { nextOrder: 0, locked: false, lobby: false, bans: [], knocks: [{ id: '', name: 'x' }] },
+      { nextOrder: 0, locked: false, lobby: false, bans: [], knocks: [], hostId: 'a' },
     ],
   },
   wait: {},
@@ -257,6 +276,31 @@ describe('fuzzing the wire protocol decoders (fast-check)', () => {
       RUNS,
     );
     expect(tried.control, 'frames tried').to.be.at.least(2_000);
+  });
+
+  it('decodeControl rejects a frame carrying a key it may not, at the top or in a nested object', () => {
+    const { control, tried } = decoders();
+    /** Where a frame of each type has a nested object of a fixed shape. */
+    const nested = (frame: Record<string, unknown>): Record<string, unknown>[] => {
+      const inner: unknown[] = [frame.media, frame.state, frame.data];
+      if (Array.isArray(frame.peers)) inner.push(...frame.peers);
+      if (Array.isArray(frame.gone)) inner.push(...frame.gone);
+      return inner.filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v));
+    };
+    const extraKey = fc
+      .string({ minLength: 1, maxLength: 8 })
+      .filter((k) => !['t', 'from', 'proof', 'sdp', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'].includes(k));
+    fc.assert(
+      fc.property(frameArb(), extraKey, fc.jsonValue({ maxDepth: 1 }), fc.nat(), (frame, key, value, pick) => {
+        const copy = JSON.parse(JSON.stringify(frame)) as Record<string, unknown>;
+        const targets = [copy, ...nested(copy)].filter((o) => !(key in o));
+        if (!targets.length) return;
+        targets[pick % targets.length][key] = value;
+        expect(control(JSON.stringify(copy)), `${String(frame.t)} with an extra ${key}`).to.equal(null);
+      }),
+      RUNS,
+    );
+    expect(tried.control, 'frames tried').to.be.at.least(1_900);
   });
 
   it('decodeControl never throws on structurally mutated frames and accepts only well-formed ones', () => {
