@@ -17,6 +17,7 @@ export type KibitzErrorCode =
   | 'ERR_TRANSFER_LIMIT'
   | 'ERR_TRANSFER_STALLED'
   | 'ERR_UNKNOWN_PEER'
+  | 'ERR_NO_SAFETY_CODE'
   | 'ERR_NO_HOST'
   | 'ERR_NOT_HOST'
   | 'ERR_BAD_PASSPHRASE'

@@ -21,6 +21,7 @@ import {
 } from './protocol.js';
 import type { RoomEvents, RoomState } from './room-types.js';
 import type { Roster, RosterFrame } from './roster.js';
+import type { SafetyFrame } from './safety.js';
 
 /** How long kicked peers keep their links, to verify the signed kick before they are cut off. */
 export const KICK_LINGER_MS = 1500;
@@ -53,6 +54,8 @@ export interface MembershipHost {
   command(from: string, cmd: unknown): void;
   /** Forget a departed member's unfinished transfers. */
   forget(peerId: string): void;
+  /** A safety-code frame on member `member`'s own link. */
+  safety(link: Link, member: string, frame: SafetyFrame): void;
   tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
   report<K extends 'leave' | 'track' | 'connection'>(type: K, detail: RoomEvents[K]): void;
   describe(entry: RosterEntry): Participant;
@@ -211,6 +214,11 @@ export class Membership {
         return;
       case 'host':
         return this.onHostFrame(link, member, frame);
+      case 'safety':
+        // Only the pair's own link carries its exchange: never relayed, never before it is a member's.
+        if (member) this.host.safety(link, member, frame);
+        else this.host.dropped.unauthorised++;
+        return;
     }
   }
 

@@ -21,10 +21,10 @@ export class MemoryNetwork {
    * handlers any more and what others send it waits in their queues, but no link closes (a
    * frozen tab's network stack keeps its connections alive).
    */
-  factory(): LinkFactory & { freeze(): void } {
+  factory(localFingerprint?: string): LinkFactory & { freeze(): void } {
     const made: MemoryLink[] = [];
     const factory = (options: LinkOptions) => {
-      const link = new MemoryLink(options, this);
+      const link = new MemoryLink(options, this, localFingerprint);
       this.links.push(link);
       made.push(link);
       return link;
@@ -63,7 +63,8 @@ export class MemoryLink implements Link {
   /** This end's page is frozen: its handlers run no more. */
   frozen = false;
   peer: MemoryLink | null = null;
-  readonly localFingerprint = formatFingerprint(randomBytes(32));
+  /** This end's certificate: the page's one (as a browser uses one for every link), or a fresh one per link. */
+  readonly localFingerprint: string;
   private opened = false;
   private controlQueue: string[] = [];
   private contentQueue: (string | Uint8Array)[] = [];
@@ -71,7 +72,9 @@ export class MemoryLink implements Link {
   constructor(
     private readonly options: LinkOptions,
     private readonly network: MemoryNetwork,
+    localFingerprint = formatFingerprint(randomBytes(32)),
   ) {
+    this.localFingerprint = localFingerprint;
     this.remoteId = options.remoteId;
     if (options.dialer) {
       const token = network.register(this);

@@ -1,5 +1,6 @@
 // The one shape a participant has wherever the public API shows one.
 import type { PeerKind, RosterEntry } from './protocol.js';
+import type { Trust } from './safety.js';
 
 export interface Participant {
   id: string;
@@ -13,12 +14,16 @@ export interface Participant {
   screen: boolean;
   /** The peer's DTLS certificate fingerprint read from the live connection (null for self or before connect). */
   fingerprint: string | null;
+  /** The code this pair's two people compare aloud (five groups of three digits); null for self and until the pair derived it. */
+  safetyCode: string | null;
+  /** `verified` once its code was confirmed on this device (pinned), `changed` when its name was confirmed on another device; self is `verified`. */
+  trust: Trust;
 }
 
 /** A roster entry as the page sees it, given who this peer is, who coordinates and who hosts. */
 export function describe(
   entry: RosterEntry,
-  roles: { selfId: string; coordinatorId: string | null; hostId: string | null; fingerprint: string | null },
+  roles: { selfId: string; coordinatorId: string | null; hostId: string | null; fingerprint: string | null; safetyCode: string | null; trust: Trust },
 ): Participant {
   return {
     id: entry.id,
@@ -31,5 +36,7 @@ export function describe(
     video: entry.video,
     screen: entry.screen,
     fingerprint: roles.fingerprint,
+    safetyCode: roles.safetyCode,
+    trust: roles.trust,
   };
 }

@@ -84,7 +84,12 @@ export type ControlFrame =
   | { t: 'media'; media: MediaFlags }
   | { t: 'name'; name: string }
   | { t: 'bye' }
-  | { t: 'host'; from?: string; cmd: unknown };
+  | { t: 'host'; from?: string; cmd: unknown }
+  /** The pair's safety-code exchange, on that pair's own link only (see engine/safety.ts). */
+  | { t: 'safety'; step: SafetyStep; v: string };
+
+/** Commit-then-reveal: the lower id commits, the other answers with its nonce, the first reveals. */
+export type SafetyStep = 'commit' | 'nonce' | 'reveal';
 
 export type ControlType = ControlFrame['t'];
 
@@ -175,6 +180,7 @@ const FRAME_KEYS: Record<ControlType, readonly string[]> = {
   name: ['t', 'name'],
   bye: ['t'],
   host: ['t', 'from', 'cmd'],
+  safety: ['t', 'step', 'v'],
 };
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
@@ -198,6 +204,8 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
   name: (f) => isString(MAX_NAME_LENGTH)(f.name),
   bye: () => true,
   host: (f) => (f.from === undefined || isId(f.from)) && f.cmd !== undefined,
+  // A commitment or a nonce: 32 bytes, unpadded base64url.
+  safety: (f) => (f.step === 'commit' || f.step === 'nonce' || f.step === 'reveal') && typeof f.v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(f.v),
 };
 
 /**

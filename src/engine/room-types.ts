@@ -8,6 +8,7 @@ import type { HostCredential, ModerationEvents } from './moderation.js';
 import type { Participant } from './participant.js';
 import type { LeaveReason, PeerKind, RoomControl } from './protocol.js';
 import type { IncomingFile } from './transfer.js';
+import type { PinStore, SafetyAlarm, Trust } from './safety.js';
 
 /** The connection state of this peer. */
 export type RoomState = 'idle' | 'connecting' | 'joined' | 'waiting' | 'refused' | 'kicked' | 'left' | 'failed';
@@ -35,6 +36,8 @@ export interface RoomEvents {
   lobby: ModerationEvents['lobby'];
   /** A host command this peer refused (forged, replayed, stale, wrongly bound, or no host). */
   rejected: ModerationEvents['rejected'];
+  /** A pair's safety code became known, its trust changed, or an alarm went off. */
+  safety: { peer: Participant; code: string | null; trust: Trust; alarm?: SafetyAlarm };
 }
 
 export interface RoomTiming {
@@ -69,8 +72,10 @@ export interface RoomOptions {
   random?: (length: number) => Uint8Array;
   /** The host credential the room link committed (none: an open room). Throws ERR_BAD_ATTRIBUTE when malformed. */
   host?: HostCredential;
-  /** This peer's own DTLS fingerprint, bound into the host commands it signs. */
+  /** This peer's own DTLS fingerprint, bound into the host commands it signs and into safety codes (none: no codes). */
   localFingerprint?: string | null;
+  /** Where confirmed peers are pinned (trust on first confirm); default: in memory, forgotten with the Room. */
+  pins?: PinStore;
   /** A host key unsealed before the room existed (claimHost before join). */
   hostSecret?: Uint8Array | null;
   /** The per-link control-frame budget (see FLOOD_BUDGET). */

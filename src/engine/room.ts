@@ -5,7 +5,7 @@
 // member), moderation (the host layer) and the flood budget. No DOM and no lit.
 import { KibitzError, toKibitzError, type KibitzErrorCode } from '../errors.js';
 import { randomBytes, toHex } from '../crypto/bytes.js';
-import { randomRoomName } from '../crypto/room-keys.js';
+import { normalizeRoomName, randomRoomName } from '../crypto/room-keys.js';
 import type { SignalingTransport } from '../signaling/transport.js';
 import { systemClock, type Clock } from './clock.js';
 import { Content } from './content.js';
@@ -33,6 +33,7 @@ import {
 import { DEFAULT_TIMING, type RoomEvents, type RoomInspection, type RoomOptions, type RoomState, type RoomTiming } from './room-types.js';
 import { Roster } from './roster.js';
 import { Membership } from './membership.js';
+import { MemoryPinStore, Safety } from './safety.js';
 import type { Payload, TransferOptions } from './transfer.js';
 
 export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } from './room-types.js';
@@ -40,6 +41,7 @@ export { DEFAULT_TIMING } from './room-types.js';
 export type { Participant } from './participant.js';
 export type { GateDecision, GateRequest } from './coordinator.js';
 export type { HostCredential, HostTier, ModerationOp } from './moderation.js';
+export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './safety.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
 export { SLOT_COUNT } from './entry.js';
 
@@ -67,6 +69,7 @@ export class Room extends Emitter<RoomEvents> {
   private readonly moderation: Moderation;
   private readonly flood: FloodBudget<Link>;
   private readonly membership: Membership;
+  private readonly safety: Safety;
   /** Exists only while this peer coordinates. */
   private coordinator: Coordinator | null = null;
   private generation = 0;
@@ -148,6 +151,22 @@ export class Room extends Emitter<RoomEvents> {
       report: (type, detail) => this.emit(type, detail),
       malformed: () => void this.dropped.malformed++,
     });
+    this.safety = new Safety({
+      selfId: this.selfId,
+      room: normalizeRoomName(this.room),
+      localFingerprint: options.localFingerprint ?? null,
+      clock: this.clock,
+      pins: options.pins ?? new MemoryPinStore(),
+      random,
+      linkOf: (peerId) => this.mesh.link(peerId),
+      nameOf: (peerId) => this.roster.get(peerId)?.name ?? null,
+      report: ({ peerId, ...detail }) => {
+        const entry = this.roster.get(peerId);
+        if (!entry) return;
+        this.emit('safety', { peer: this.describe(entry), ...detail });
+        this.emit('participants', { participants: this.participants });
+      },
+    });
     this.membership = new Membership({
       selfId: this.selfId,
       clock: this.clock,
@@ -170,6 +189,7 @@ export class Room extends Emitter<RoomEvents> {
       end: (state, reason) => this.end(state, reason),
       command: (from, cmd) => void this.moderation.handleCommand(from, cmd),
       forget: (peerId) => this.content.forget(peerId),
+      safety: (link, member, frame) => this.safety.receive(member, link, frame),
       tracksOn: (link) => this.linkTracks.get(link) ?? [],
       report: (type, detail) => this.emit(type, detail),
       describe: (entry) => this.describe(entry),
@@ -324,6 +344,21 @@ export class Room extends Emitter<RoomEvents> {
   /** The live fingerprint of the link to `peerId`, as this peer sees it. */
   async fingerprintOf(peerId: string): Promise<string | null> {
     return (await this.mesh.link(peerId)?.fingerprint()) ?? null;
+  }
+
+  /** This peer's own DTLS fingerprint (its certificate's), what others see on their links to it; null without one. */
+  get selfFingerprint(): string | null {
+    return this.safety.selfFingerprint;
+  }
+
+  /**
+   * Say whether the safety code of the pair with `peerId` matched when the two people compared
+   * it. A match pins that peer's device (with its name) in the pin store: `verified`, here and
+   * after a reload. No match raises the `mismatch` alarm and unpins it. Throws ERR_UNKNOWN_PEER,
+   * or ERR_NO_SAFETY_CODE before the pair's code is ready.
+   */
+  confirmSafetyCode(peerId: string, matches: boolean): Promise<void> {
+    return this.safety.confirm(peerId, matches);
   }
 
   /** Unseal the committed host key with the passphrase and prove it to the room. */
@@ -600,6 +635,8 @@ export class Room extends Emitter<RoomEvents> {
       coordinatorId: this.roster.coordinatorId,
       hostId: this.moderation.hostId,
       fingerprint: this.mesh.fingerprintOf(entry.id),
+      safetyCode: this.safety.codeOf(entry.id),
+      trust: this.safety.trustOf(entry.id),
     });
   }
 
@@ -621,6 +658,7 @@ export class Room extends Emitter<RoomEvents> {
   private emitParticipants(): void {
     this.mesh.learnFingerprints(() => this.emit('participants', { participants: this.participants }));
     this.moderation.handleParticipants();
+    this.safety.sync(this.roster.sorted().map((e) => e.id));
     this.emit('participants', { participants: this.participants });
   }
 }

@@ -5,13 +5,15 @@ import { ManualClock } from '../../src/engine/clock.js';
 import { MemoryNetwork, type MemoryLink } from '../../src/engine/memory-link.js';
 import { Room, type RoomEvents, type RoomOptions } from '../../src/engine/room.js';
 import { MemoryBus } from '../../src/signaling/memory.js';
+import { randomBytes } from '../../src/crypto/bytes.js';
+import { formatFingerprint } from '../../src/engine/rtc-link.js';
 
 export interface Harness {
   clock: ManualClock;
   bus: MemoryBus;
   net: MemoryNetwork;
   make(name: string): Room;
-  /** A room with options of its own (timing, flood budget, …). */
+  /** A room with options of its own (timing, flood budget, …; `localFingerprint` is its links' certificate too). */
   makeWith(name: string, options: Partial<RoomOptions>): Room;
   /** Freeze a room's page: no timers, no frames handled, its sockets and links stay open. */
   freeze(room: Room): void;
@@ -30,8 +32,10 @@ export function harness(roomName: string): Harness {
   const makeWith = (name: string, options: Partial<RoomOptions>) => {
     const page = clock.view();
     const transport = bus.transport();
-    const links = net.factory();
-    const room = new Room({ room: roomName, name, transport, links, clock: page, ...options });
+    // One certificate per page, as a browser uses one for every link (a reloaded page keeps it).
+    const fingerprint = options.localFingerprint ?? formatFingerprint(randomBytes(32));
+    const links = net.factory(fingerprint);
+    const room = new Room({ room: roomName, name, transport, links, clock: page, localFingerprint: fingerprint, ...options });
     pages.set(room, () => {
       page.freeze();
       transport.freeze();

@@ -17,6 +17,7 @@ import {
   type ControlType,
 } from '../../src/engine/protocol.js';
 import type { FloodLimits, Room } from '../../src/engine/room.js';
+import { toBase64Url } from '../../src/crypto/bytes.js';
 import { harness, joinAll, type Harness } from '../support/memory-room.js';
 
 // ---- arbitraries for well-formed frames ---------------------------------------------------
@@ -84,6 +85,11 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
       { t: fc.constant('host'), from: id, cmd: fc.jsonValue({ maxDepth: 3 }).filter((v) => v !== null) },
       { requiredKeys: ['t', 'cmd'] },
     ),
+    fc.record({
+      t: fc.constant('safety'),
+      step: fc.constantFrom('commit', 'nonce', 'reveal'),
+      v: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toBase64Url),
+    }),
   );
 }
 
@@ -160,6 +166,7 @@ const required: Record<ControlType, Record<string, unknown[]>> = {
   name: { name: badName },
   bye: {},
   host: { cmd: [] },
+  safety: { step: ['open', '', 1, null], v: ['', 'A'.repeat(42), 'A'.repeat(44), 'A'.repeat(42) + '=', '+'.repeat(43), 5, null] },
 };
 const optional: Record<string, unknown[]> = { from: badId };
 
@@ -508,9 +515,12 @@ const settle = () =>
 
 const dropped = (room: Room) => Object.values(room.dropped).reduce((a, b) => a + b, 0);
 
-/** Frames a rogue participant is not entitled to send (bye, media and its own name are its own business). */
+/**
+ * Frames a rogue participant is not entitled to send (bye, media and its own name are its own
+ * business, and so is spoiling its own pair's safety code: that raises an alarm about itself).
+ */
 function hostileArb(ids: string[]): fc.Arbitrary<unknown> {
-  const own = (t: unknown) => t === 'bye' || t === 'media' || t === 'name';
+  const own = (t: unknown) => t === 'bye' || t === 'media' || t === 'name' || t === 'safety';
   const id = fc.oneof(fc.constantFrom(...ids), idArb);
   const frame = frameArb(id).filter((f) => !own(f.t));
   return fc
