@@ -43,7 +43,12 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
     await until(async () => coord.eval(() => window.room.lobby), 'lobby on at the coordinator');
 
     const guest = await env.open({ ...attrsOf(room), name: 'Guest' });
-    const join = guest.eval(() => window.room.join().then(() => 'joined', (e) => e.code));
+    const join = guest.eval(() =>
+      window.room.join().then(
+        () => 'joined',
+        (e) => e.code,
+      ),
+    );
     await until(async () => (await state(guest)) === 'waiting', 'the guest waits');
     assert.deepEqual(await guest.eval(() => window.room.participants), []);
     assert.equal(await guest.eval(() => window.room.coordinatorId), null);
@@ -58,13 +63,21 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
     await until(async () => (await guest.ids()).length === 3, 'the admitted guest is rostered');
 
     const other = await env.open({ ...attrsOf(room), name: 'Other' });
-    const otherJoin = other.eval(() => window.room.join().then(() => 'joined', (e) => e.code));
+    const otherJoin = other.eval(() =>
+      window.room.join().then(
+        () => 'joined',
+        (e) => e.code,
+      ),
+    );
     await until(async () => (await host.eval(() => window.room.knocks.length)) === 1, 'second knock');
     const second = await host.eval(() => window.room.knocks[0].id);
     await host.eval((id) => window.room.deny(id), second);
     assert.equal(await otherJoin, 'ERR_REFUSED');
     assert.equal(await state(other), 'refused');
-    assert.deepEqual((await other.events('kibitz-refused')).map((e) => e.reason), ['denied']);
+    assert.deepEqual(
+      (await other.events('kibitz-refused')).map((e) => e.reason),
+      ['denied'],
+    );
     assert.equal((await coord.ids()).length, 3);
     for (const p of [coord, host, guest, other]) await p.page.close();
   });
@@ -74,10 +87,18 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
     await host.eval(() => window.room.lock());
     await until(async () => coord.eval(() => window.room.locked), 'locked');
     const late = await env.open({ ...attrsOf(room), name: 'Late' });
-    const code = await late.eval(() => window.room.join().then(() => 'joined', (e) => e.code));
+    const code = await late.eval(() =>
+      window.room.join().then(
+        () => 'joined',
+        (e) => e.code,
+      ),
+    );
     assert.equal(code, 'ERR_REFUSED');
     assert.equal(await state(late), 'refused');
-    assert.deepEqual((await late.events('kibitz-refused')).map((e) => e.reason), ['locked']);
+    assert.deepEqual(
+      (await late.events('kibitz-refused')).map((e) => e.reason),
+      ['locked'],
+    );
     assert.equal((await coord.ids()).length, 2);
     // The host reloads: its hello carries a signed claim, so the lock does not shut it out.
     await host.page.reload();
@@ -111,12 +132,21 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
       assert.equal(leaves.find((l) => l.peer.id === victim.id)?.reason, 'kicked');
     }
 
-    const tryJoin = (peer) => peer.eval(() => window.room.join().then(() => 'joined', (e) => e.code));
+    const tryJoin = (peer) =>
+      peer.eval(() =>
+        window.room.join().then(
+          () => 'joined',
+          (e) => e.code,
+        ),
+      );
     // Reload: same browser profile, same certificate, a fresh peer id.
     await victim.page.reload();
     await victim.page.waitForFunction(() => window.room !== undefined);
     assert.equal(await tryJoin(victim), 'ERR_REFUSED');
-    assert.deepEqual((await victim.events('kibitz-refused')).map((e) => e.reason), ['banned']);
+    assert.deepEqual(
+      (await victim.events('kibitz-refused')).map((e) => e.reason),
+      ['banned'],
+    );
 
     // A new tab in the same browser.
     const tab = await env.open({ ...attrsOf(room), name: 'Innocent' }, { context: victim.context });
@@ -127,7 +157,10 @@ describe('moderation across pages', { timeout: 240_000 }, () => {
     await until(async () => (await host.coordinator()) !== coord.id && (await host.coordinator()) !== null, 'migration');
     const newTab = await env.open({ ...attrsOf(room), name: 'Again' }, { context: victim.context });
     assert.equal(await tryJoin(newTab), 'ERR_REFUSED');
-    assert.deepEqual((await newTab.events('kibitz-refused')).map((e) => e.reason), ['banned']);
+    assert.deepEqual(
+      (await newTab.events('kibitz-refused')).map((e) => e.reason),
+      ['banned'],
+    );
     // The room itself keeps working for others.
     const fresh = await env.open({ ...attrsOf(room), name: 'Fresh' });
     assert.equal(await tryJoin(fresh), 'joined');

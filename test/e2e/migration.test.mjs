@@ -62,7 +62,10 @@ describe('coordinator migration in real pages', { timeout: 180_000 }, () => {
     await recovers(room, peers, 'leave');
     // The only departures cat saw: ann leaving, then the newcomer closing its page.
     const leaves = await c.events('kibitz-leave');
-    assert.deepEqual(leaves.map((l) => l.reason), ['left', 'left']);
+    assert.deepEqual(
+      leaves.map((l) => l.reason),
+      ['left', 'left'],
+    );
     assert.equal(leaves[0].peer.id, a.id);
     await b.page.close();
     await c.page.close();
@@ -88,10 +91,17 @@ describe('coordinator migration in real pages', { timeout: 180_000 }, () => {
     const earlyJoin = early.join();
     await recovers(room, peers, 'frozen', early);
     await earlyJoin;
-    await until(async () => (await early.coordinator()) === b.id && (await early.ids()).includes(c.id), 'the early newcomer is in the survivors\' room');
+    await until(
+      async () => (await early.coordinator()) === b.id && (await early.ids()).includes(c.id),
+      "the early newcomer is in the survivors' room",
+    );
     // When the frozen page wakes, it must not hold on to the room as a second coordinator.
     await a.thaw();
-    await until(async () => (await a.state()) === 'joined' && (await a.coordinator()) === b.id, 'the thawed page rejoins under bob', 30_000);
+    await until(
+      async () => (await a.state()) === 'joined' && (await a.coordinator()) === b.id,
+      'the thawed page rejoins under bob',
+      30_000,
+    );
     await until(async () => (await b.ids()).includes(a.id), 'bob sees the thawed page back');
     assert.equal(await c.coordinator(), b.id);
     for (const p of [a, b, c, early]) await p.page.close();

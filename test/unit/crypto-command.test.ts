@@ -64,7 +64,6 @@ function expectCode(fn: () => unknown, code: string): void {
   expect((caught as KibitzError).code).to.equal(code);
 }
 
-
 describe('host commands: golden vectors', () => {
   let file: VectorFile;
   before(async () => {
@@ -115,7 +114,10 @@ describe('host commands: golden vectors', () => {
       const signed = await signHostCommand(v.command, secretKey, file.publicKey);
       const { sig, ...fields } = signed;
       expect(fields, v.description).to.deep.equal(v.command);
-      expect(p256.verify(fromBase64Url(sig)!, fromHex(v.encoding)!, fromBase64Url(file.publicKey)!, { lowS: false }), v.description).to.equal(true);
+      expect(
+        p256.verify(fromBase64Url(sig)!, fromHex(v.encoding)!, fromBase64Url(file.publicKey)!, { lowS: false }),
+        v.description,
+      ).to.equal(true);
       const result = await verifyHostCommand(signed, {
         hostKey: file.publicKey,
         room: v.command.room,
@@ -143,16 +145,9 @@ describe('host commands: golden vectors', () => {
 
   it('has signatures that WebCrypto, an independent ECDSA implementation, also accepts', async () => {
     const uncompressed = p256.Point.fromBytes(fromBase64Url(file.publicKey)!).toBytes(false);
-    const key = await crypto.subtle.importKey('raw', buf(uncompressed), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
-      'verify',
-    ]);
+    const key = await crypto.subtle.importKey('raw', buf(uncompressed), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
     for (const v of file.vectors) {
-      const ok = await crypto.subtle.verify(
-        { name: 'ECDSA', hash: 'SHA-256' },
-        key,
-        buf(fromBase64Url(v.sig)!),
-        buf(fromHex(v.encoding)!),
-      );
+      const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, buf(fromBase64Url(v.sig)!), buf(fromHex(v.encoding)!));
       expect(ok, v.description).to.equal(true);
     }
   });
@@ -218,7 +213,13 @@ describe('host commands: creation', () => {
         expect((err as KibitzError).code).to.equal('ERR_BAD_KEY');
       }
       if (signed) {
-        const result = await verifyHostCommand(signed, { hostKey: publicKey, room: 'r', liveFingerprint: FP, now: NOW, seen: new ReplayGuard() });
+        const result = await verifyHostCommand(signed, {
+          hostKey: publicKey,
+          room: 'r',
+          liveFingerprint: FP,
+          now: NOW,
+          seen: new ReplayGuard(),
+        });
         expect(result).to.deep.equal({ ok: false, reason: 'signature' });
       }
     };
@@ -239,7 +240,9 @@ describe('host commands: creation', () => {
     expect(a.sig).to.match(/^[A-Za-z0-9_-]{86}$/);
     expect(a.sig).to.not.equal(b.sig);
     for (const signed of [a, b]) {
-      expect(p256.verify(fromBase64Url(signed.sig)!, encodeHostCommand(cmd), fromBase64Url(host.publicKey)!, { lowS: false })).to.equal(true);
+      expect(p256.verify(fromBase64Url(signed.sig)!, encodeHostCommand(cmd), fromBase64Url(host.publicKey)!, { lowS: false })).to.equal(
+        true,
+      );
     }
   });
 
@@ -258,7 +261,15 @@ describe('normalizeFingerprint', () => {
   });
 
   it('returns empty for anything that is not 32 bytes of hex', () => {
-    for (const bad of ['', 'sha-256', hex.slice(2), hex + 'ab', hex.replace('0', 'g'), 'sha-1 ' + hex, hex.slice(0, 4) + ':' + hex.slice(4)]) {
+    for (const bad of [
+      '',
+      'sha-256',
+      hex.slice(2),
+      hex + 'ab',
+      hex.replace('0', 'g'),
+      'sha-1 ' + hex,
+      hex.slice(0, 4) + ':' + hex.slice(4),
+    ]) {
       expect(normalizeFingerprint(bad), bad).to.equal('');
     }
     expect(normalizeFingerprint(null as unknown as string)).to.equal('');
@@ -397,7 +408,14 @@ describe('host commands: verification', () => {
     const zero = new Uint8Array(32);
     const order = toBytes32(N);
     const max = new Uint8Array(32).fill(0xff);
-    for (const [a, b] of [[zero, s], [r, zero], [order, s], [r, order], [max, s], [r, max]]) {
+    for (const [a, b] of [
+      [zero, s],
+      [r, zero],
+      [order, s],
+      [r, order],
+      [max, s],
+      [r, max],
+    ]) {
       const result = await verifyHostCommand({ ...cmd, sig: toBase64Url(new Uint8Array([...a, ...b])) }, ctx);
       expect(result).to.deep.equal({ ok: false, reason: 'signature' });
     }
@@ -462,7 +480,14 @@ describe('host commands: verification', () => {
       Object.values(cmd),
       {},
       hostile,
-      new Proxy({}, { get: () => { throw new Error('boom'); } }),
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('boom');
+          },
+        },
+      ),
       ...(Object.keys(cmd) as Array<keyof SignedHostCommand>).map((key) => {
         const copy: Record<string, unknown> = { ...cmd };
         delete copy[key];

@@ -13,7 +13,6 @@ import {
 import { KibitzError } from '../../src/errors.js';
 import { codeOf } from '../support/error-code.js';
 
-
 function syncCodeOf(fn: () => unknown): string {
   try {
     fn();
@@ -88,15 +87,30 @@ describe('host key pairs', () => {
       null as unknown as string,
     ];
     for (const text of bad) {
-      expect(syncCodeOf(() => decodeHostPublicKey(text)), String(text)).to.equal('ERR_BAD_KEY');
-      expect(syncCodeOf(() => uncompressHostPublicKey(text)), String(text)).to.equal('ERR_BAD_KEY');
+      expect(
+        syncCodeOf(() => decodeHostPublicKey(text)),
+        String(text),
+      ).to.equal('ERR_BAD_KEY');
+      expect(
+        syncCodeOf(() => uncompressHostPublicKey(text)),
+        String(text),
+      ).to.equal('ERR_BAD_KEY');
     }
   });
 
   it('accepts as secret keys exactly the 32-byte scalars from 1 to n - 1', () => {
     expect(isHostSecretKey(toBytes32(1n))).to.equal(true);
     expect(isHostSecretKey(toBytes32(N - 1n))).to.equal(true);
-    for (const bad of [new Uint8Array(32), toBytes32(N), new Uint8Array(32).fill(0xff), new Uint8Array(16).fill(1), new Uint8Array(33).fill(1), [1, 2, 3], 'key', null]) {
+    for (const bad of [
+      new Uint8Array(32),
+      toBytes32(N),
+      new Uint8Array(32).fill(0xff),
+      new Uint8Array(16).fill(1),
+      new Uint8Array(33).fill(1),
+      [1, 2, 3],
+      'key',
+      null,
+    ]) {
       expect(isHostSecretKey(bad), String(bad)).to.equal(false);
     }
   });
