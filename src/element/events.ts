@@ -1,13 +1,14 @@
 // The DOM events of <kibitz-room>: one class per event, each with a typed `detail`.
 // Every event bubbles and is composed (it crosses shadow roots), set once in the base class.
-// None is cancelable: only a `*-request` event would be, and there is none yet.
+// Only `kibitz-file-offer` is cancelable: its default action is the element's own prompt,
+// which a page that asks its user itself keeps away with `preventDefault()`.
 //
 // Naming: an event about a participant carries `peer`, the full Participant as the roster
 // knows it; an event that only knows an id carries `peerId`.
 import type { KibitzErrorCode } from '../errors.js';
 import type { MediaSlot } from '../engine/link.js';
 import type { LeaveReason } from '../engine/protocol.js';
-import type { Participant, RoomState } from '../engine/room.js';
+import type { OfferOutcome, Participant, RoomState } from '../engine/room.js';
 
 export interface KibitzStateDetail {
   /** This peer's connection state. */
@@ -39,6 +40,24 @@ export interface KibitzFileDetail {
   type: string;
   size: number;
   data: Blob;
+}
+export interface KibitzFileOfferDetail {
+  /** The transfer id (the later `kibitz-progress` and `kibitz-file` carry it). */
+  id: string;
+  /** The sender. */
+  peer: Participant;
+  /** Your id for a file sent to you alone, null for one sent to everyone. */
+  to: string | null;
+  name: string;
+  /** The type the file will arrive with: the sender's if it is on the safe list, else `application/octet-stream`. */
+  type: string;
+  size: number;
+  /** Take the file; its bytes start to flow now. Refused with ERR_TRANSFER_LIMIT if it no longer fits the limits. */
+  accept(): void;
+  /** Turn it down; the sender's sendFile() rejects with ERR_TRANSFER_REFUSED. */
+  reject(): void;
+  /** Resolves once the offer is decided, expires or is withdrawn: `accepted`, `declined`, `expired`, `limit` or `withdrawn`. */
+  settled: Promise<OfferOutcome>;
 }
 export interface KibitzProgressDetail {
   /** The transfer id. */
@@ -98,10 +117,10 @@ export interface KibitzLobbyDetail {
   on: boolean;
 }
 
-/** The base of every `kibitz-*` event: bubbles, composed, not cancelable. */
+/** The base of every `kibitz-*` event: bubbles, composed, not cancelable unless it has a default action. */
 export abstract class KibitzEvent<D> extends CustomEvent<D> {
-  constructor(type: keyof KibitzEventMap, detail: D) {
-    super(type, { detail, bubbles: true, composed: true });
+  constructor(type: keyof KibitzEventMap, detail: D, cancelable = false) {
+    super(type, { detail, bubbles: true, composed: true, cancelable });
   }
 }
 
@@ -133,6 +152,16 @@ export class KibitzMessageEvent extends KibitzEvent<KibitzMessageDetail> {
 export class KibitzFileEvent extends KibitzEvent<KibitzFileDetail> {
   constructor(detail: KibitzFileDetail) {
     super('kibitz-file', detail);
+  }
+}
+/**
+ * A participant offers a file; nothing of it is sent before `accept()`. Decide in the
+ * listener, or call `preventDefault()` and decide later; otherwise the element's own prompt
+ * asks (in `headless` mode, nobody can: the offer is declined at once).
+ */
+export class KibitzFileOfferEvent extends KibitzEvent<KibitzFileOfferDetail> {
+  constructor(detail: KibitzFileOfferDetail) {
+    super('kibitz-file-offer', detail, true);
   }
 }
 /** A file transfer moved on. */
@@ -215,6 +244,7 @@ export interface KibitzEventMap {
   'kibitz-leave': KibitzLeaveEvent;
   'kibitz-message': KibitzMessageEvent;
   'kibitz-file': KibitzFileEvent;
+  'kibitz-file-offer': KibitzFileOfferEvent;
   'kibitz-progress': KibitzProgressEvent;
   'kibitz-coordinator': KibitzCoordinatorEvent;
   'kibitz-error': KibitzErrorEvent;
@@ -237,6 +267,7 @@ declare global {
     'kibitz-leave': KibitzLeaveEvent;
     'kibitz-message': KibitzMessageEvent;
     'kibitz-file': KibitzFileEvent;
+    'kibitz-file-offer': KibitzFileOfferEvent;
     'kibitz-progress': KibitzProgressEvent;
     'kibitz-coordinator': KibitzCoordinatorEvent;
     'kibitz-error': KibitzErrorEvent;
@@ -256,6 +287,7 @@ declare global {
     'kibitz-leave': KibitzLeaveEvent;
     'kibitz-message': KibitzMessageEvent;
     'kibitz-file': KibitzFileEvent;
+    'kibitz-file-offer': KibitzFileOfferEvent;
     'kibitz-progress': KibitzProgressEvent;
     'kibitz-coordinator': KibitzCoordinatorEvent;
     'kibitz-error': KibitzErrorEvent;

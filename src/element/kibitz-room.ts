@@ -1,14 +1,15 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { KibitzError, toKibitzError } from '../errors.js';
-import type { Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
+import type { AcceptFiles, FileLimits, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
 import { rtcLinkFactory } from '../engine/rtc-link.js';
+import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
-import { hostMenuView, stateLine, tileView, type Tile } from './view.js';
+import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
@@ -30,6 +31,7 @@ import { styles } from './styles.js';
  * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button kick`, `button admit`, `button deny`).
  * @csspart host-menu - The host's panel: lock, waiting room, and the waiting list (shown only to the verified host).
  * @csspart notice - The full panel shown to a waiting, refused or kicked guest.
+ * @csspart files - The built-in file prompt: offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` link and `button dismiss-file`).
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
  * @cssprop [--kibitz-foreground=#f4f6f8] - Text colour.
@@ -48,6 +50,7 @@ import { styles } from './styles.js';
  * @fires {KibitzErrorEvent} kibitz-error - Something failed: `{ code, message }`; `code` is stable.
  * @fires {KibitzTrackEvent} kibitz-track - A participant's stream gained a track: `{ peer, slot, stream }` (`slot`: audio, video or screen). Fires once the sender is in the roster.
  * @fires {KibitzFileEvent} kibitz-file - A file sent with sendFile() arrived whole: `{ id, peerId, to, name, type, size, data }` (`data` is a Blob).
+ * @fires {KibitzFileOfferEvent} kibitz-file-offer - A participant offers a file: `{ id, peer, to, name, type, size, accept(), reject(), settled }`; nothing is sent before `accept()`. Cancelable: `preventDefault()` keeps the built-in prompt away while the page decides; undecided offers expire (declined).
  * @fires {KibitzProgressEvent} kibitz-progress - Progress of a transfer: `{ id, peerId, direction, bytes, total }`, direction `in` or `out`.
  * @fires {KibitzParticipantsEvent} kibitz-participants - The roster or someone's media or fingerprint changed: `{ participants }`.
  * @fires {KibitzKickEvent} kibitz-kick - The host removed a participant: `{ peer, self }` (`self`: it was you).
@@ -101,6 +104,21 @@ export class KibitzRoomElement extends LitElement {
    */
   @property({ attribute: false }) certificate: RTCCertificate | null = null;
 
+  /**
+   * Who decides on incoming files: `ask` (a `kibitz-file-offer` event, then the built-in
+   * prompt; declined at once when headless and no listener took it), `all` (every file within
+   * `file-limits`) or `none`.
+   */
+  @property({ attribute: 'accept-files' }) acceptFiles: AcceptFiles = 'ask';
+
+  /**
+   * Limits for incoming files: JSON (or, as a property, an object) with any of `maxFileBytes`
+   * (default 64 MiB), `maxSenderBytes` (64 MiB held at once per sender), `maxTotalBytes`
+   * (256 MiB at once in all), `idleMs` (30000: a transfer silent this long is cut off) and
+   * `offerMs` (60000: an undecided offer is declined).
+   */
+  @property({ attribute: 'file-limits' }) fileLimits: string | Partial<FileLimits> = '';
+
   private readonly local = new LocalMedia(this);
   private readonly call = new RoomController(this, {
     prepare: () => this.roomOptions(),
@@ -108,6 +126,7 @@ export class KibitzRoomElement extends LitElement {
       if (!this.room) this.room = engine.room;
     },
     ended: () => this.local.stop(),
+    canPrompt: () => !this.headless,
   });
   /** The host key unsealed by claimHost() before joining; the next Room proves it. */
   private hostSecret: Uint8Array | null = null;
@@ -245,8 +264,12 @@ export class KibitzRoomElement extends LitElement {
 
   /**
    * Send a large binary payload (a File/Blob, ArrayBuffer or typed array) to everyone or to
-   * one participant, chunked under backpressure so memory stays bounded. Receivers get a
-   * `kibitz-file` event with a Blob. Resolves with the transfer id once every byte is sent.
+   * one participant, chunked under backpressure so memory stays bounded. Each recipient is
+   * asked first (`kibitz-file-offer`) and nothing is sent to it before it accepts; then it
+   * gets a `kibitz-file` event with a Blob. Resolves with the transfer id once every byte is
+   * sent; rejects with ERR_TRANSFER_REFUSED (declined, or no answer), ERR_TRANSFER_LIMIT
+   * (over the recipient's limits) or ERR_TRANSFER_STALLED if any recipient refused or cut it
+   * off (the others still get it whole).
    */
   async sendFile(
     payload: Blob | ArrayBuffer | ArrayBufferView,
@@ -334,6 +357,7 @@ export class KibitzRoomElement extends LitElement {
     const transport = makeTransport(this.signaling);
     const room = parseRoom(this.room);
     const name = parseName(this.name);
+    const files = { acceptFiles: resolveAcceptFiles(this.acceptFiles), fileLimits: resolveFileLimits(parseFileLimits(this.fileLimits)) };
     const [certificate, stream] = await Promise.all([
       this.certificate ?? persistentCertificate(),
       // No device or no permission: join anyway, without media, and say why.
@@ -353,6 +377,7 @@ export class KibitzRoomElement extends LitElement {
       host: { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName },
       localFingerprint: certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null,
       hostSecret: this.hostSecret,
+      ...files,
     };
   }
 
@@ -406,6 +431,7 @@ export class KibitzRoomElement extends LitElement {
         <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
         ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
         ${this.isHost && inCall ? hostMenuView(this, this.hostActions) : nothing}
+        ${filesView(this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
         <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
           ${this.tiles().map((tile) => tileView(tile, this.isHost ? () => void this.kick(tile.peer.id).catch(quiet) : null))}
         </div>
@@ -426,6 +452,17 @@ export class KibitzRoomElement extends LitElement {
         </div>
       </div>
     `;
+  }
+}
+
+/** `file-limits` as JSON text or an object; the engine checks the fields. */
+function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimits> | undefined {
+  if (typeof value !== 'string') return value ?? undefined;
+  if (!value.trim()) return undefined;
+  try {
+    return JSON.parse(value) as Partial<FileLimits>;
+  } catch {
+    throw new KibitzError('ERR_BAD_ATTRIBUTE', 'file-limits: must be a JSON object such as {"maxFileBytes": 10485760}');
   }
 }
 

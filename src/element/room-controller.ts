@@ -5,13 +5,14 @@
 // streams by peer, links being reconnected, the last error).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { KibitzError, toKibitzError } from '../errors.js';
-import { Room, type Participant, type RoomOptions, type RoomState } from '../engine/room.js';
+import { Room, type FileOffer, type IncomingFile, type Participant, type RoomOptions, type RoomState } from '../engine/room.js';
 import type { MediaSlot } from '../engine/link.js';
 import {
   KibitzConnectionEvent,
   KibitzCoordinatorEvent,
   KibitzErrorEvent,
   KibitzFileEvent,
+  KibitzFileOfferEvent,
   KibitzHostEvent,
   KibitzJoinEvent,
   KibitzKickEvent,
@@ -34,6 +35,27 @@ export interface RoomControllerHooks {
   created?(engine: Room): void;
   /** The call is over for this peer (left, failed, refused, kicked): release the devices. */
   ended(): void;
+  /** Whether the element can show its own file prompt (false when headless). */
+  canPrompt(): boolean;
+}
+
+/** A file offer the element's own prompt is asking about. */
+export interface PromptedOffer {
+  id: string;
+  peer: Participant;
+  name: string;
+  size: number;
+  accept(): void;
+  reject(): void;
+}
+
+/** A file accepted through the element's own prompt, ready to save. */
+export interface SavedFile {
+  id: string;
+  name: string;
+  from: string;
+  /** A blob URL (revoked when dismissed or when the call is replaced). */
+  url: string;
 }
 
 /** The states in which the current engine is still in (or on its way into) the call. */
@@ -47,6 +69,10 @@ export class RoomController implements ReactiveController {
   readonly reconnecting = new Set<string>();
   /** The message of the last error reported, until the next successful join. */
   lastError: string | null = null;
+  /** Offers no page listener took, waiting in the element's own prompt. */
+  offers: PromptedOffer[] = [];
+  /** Files accepted in the element's own prompt, until dismissed. */
+  saved: SavedFile[] = [];
 
   /** The state while no engine speaks for it: `connecting` while one is being made, `failed` or `left` if it never was. */
   private preparing: RoomState | null = null;
@@ -59,6 +85,8 @@ export class RoomController implements ReactiveController {
   /** Slots of peers whose tracks arrived before they were rostered; `kibitz-track` waits for the roster. */
   private readonly unannounced = new Map<string, Set<MediaSlot>>();
   private unsubscribe: (() => void)[] = [];
+  /** Ids of transfers accepted in the built-in prompt: they arrive as saved files. */
+  private readonly prompted = new Set<string>();
 
   constructor(
     private readonly host: ReactiveControllerHost & EventTarget,
@@ -156,6 +184,10 @@ export class RoomController implements ReactiveController {
     this.remote.clear();
     this.unannounced.clear();
     this.reconnecting.clear();
+    this.offers = [];
+    this.prompted.clear();
+    for (const file of this.saved) URL.revokeObjectURL(file.url);
+    this.saved = [];
     this.unsubscribe = engine ? this.listen(engine) : [];
   }
 
@@ -202,7 +234,11 @@ export class RoomController implements ReactiveController {
         fire(new KibitzConnectionEvent(detail));
       }),
       engine.on('message', (detail) => tell(new KibitzMessageEvent(detail))),
-      engine.on('file', (detail) => tell(new KibitzFileEvent(detail))),
+      engine.on('offer', (offer) => this.offered(offer)),
+      engine.on('file', (detail) => {
+        this.keep(detail);
+        tell(new KibitzFileEvent(detail));
+      }),
       engine.on('progress', (detail) => tell(new KibitzProgressEvent(detail))),
       engine.on('coordinator', (detail) => fire(new KibitzCoordinatorEvent(detail))),
       engine.on('error', ({ code, message }) => this.report(new KibitzError(code, message))),
@@ -214,6 +250,43 @@ export class RoomController implements ReactiveController {
       engine.on('lock', (detail) => fire(new KibitzLockEvent(detail))),
       engine.on('lobby', (detail) => fire(new KibitzLobbyEvent(detail))),
     ];
+  }
+
+  /** Forget a file offered to the built-in prompt, or drop a saved one and its URL. */
+  dismiss(id: string): void {
+    for (const file of this.saved) if (file.id === id) URL.revokeObjectURL(file.url);
+    this.saved = this.saved.filter((f) => f.id !== id);
+    this.offers = this.offers.filter((o) => o.id !== id);
+    this.host.requestUpdate();
+  }
+
+  /**
+   * Ask the page first (`kibitz-file-offer`); an offer no listener decided or took with
+   * preventDefault() goes to the element's own prompt, or is declined when there is none.
+   */
+  private offered(offer: FileOffer): void {
+    const peer = this.participants.find((p) => p.id === offer.peerId);
+    if (!peer) return offer.reject();
+    let decided = false;
+    const accept = () => ((decided = true), offer.accept());
+    const reject = () => ((decided = true), offer.reject());
+    const { id, to, name, type, size, settled } = offer;
+    const event = new KibitzFileOfferEvent({ id, peer, to, name, type, size, accept, reject, settled });
+    if (!this.host.dispatchEvent(event) || decided) return;
+    if (!this.hooks.canPrompt()) return offer.reject();
+    this.offers = [...this.offers, { id, peer, name, size, accept: () => (this.prompted.add(id), accept()), reject }];
+    void settled.then(() => {
+      this.offers = this.offers.filter((o) => o.id !== id);
+      this.host.requestUpdate();
+    });
+    this.host.requestUpdate();
+  }
+
+  private keep(file: IncomingFile): void {
+    if (!this.prompted.delete(file.id)) return;
+    const from = this.participants.find((p) => p.id === file.peerId)?.name || 'Guest';
+    this.saved = [...this.saved, { id: file.id, name: file.name || 'file', from, url: URL.createObjectURL(file.data) }];
+    this.host.requestUpdate();
   }
 
   /** `kibitz-track` names the participant, so it fires once the peer is in the roster. */

@@ -75,7 +75,8 @@ export const styles = css`
     border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
     border-radius: var(--kibitz-radius, 10px);
   }
-  .knocks {
+  .knocks,
+  .files ul {
     display: flex;
     flex-wrap: wrap;
     gap: var(--kibitz-gap, 8px);
@@ -83,7 +84,8 @@ export const styles = css`
     padding: 0;
     list-style: none;
   }
-  .knocks li {
+  .knocks li,
+  .files li {
     display: flex;
     align-items: center;
     gap: 6px;
@@ -126,7 +128,11 @@ export const styles = css`
     opacity: 0.45;
     cursor: default;
   }
-  button:focus-visible {
+  .files a {
+    color: inherit;
+  }
+  button:focus-visible,
+  .files a:focus-visible {
     outline: 3px solid var(--kibitz-accent, #3d7cf5);
     outline-offset: 2px;
   }

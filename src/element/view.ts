@@ -2,6 +2,8 @@
 // a tile and of the host's panel. The element decides what to show and wires the actions.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Participant, RoomState } from '../engine/room.js';
+import { formatBytes } from '../engine/transfer.js';
+import type { PromptedOffer, SavedFile } from './room-controller.js';
 
 /** The status line (an ARIA live region): where this peer stands in the call. */
 export function stateLine(state: RoomState, others: number, reconnecting: boolean, lastError: string | null): string {
@@ -88,6 +90,35 @@ export function hostMenuView(
             )}
           </ul>`
         : html`<span class="quiet">Nobody is waiting.</span>`}
+    </section>
+  `;
+}
+
+/**
+ * Files offered to this peer that no page listener took (Accept / Decline), and files
+ * accepted here, ready to save (a download link: the file is never opened in the page).
+ */
+export function filesView(offers: PromptedOffer[], saved: SavedFile[], dismiss: (id: string) => void): TemplateResult | typeof nothing {
+  if (!offers.length && !saved.length) return nothing;
+  return html`
+    <section part="files" class="files" aria-label="Files">
+      <ul aria-live="polite">
+        ${offers.map((o) => {
+          const what = `${o.name || 'a file'} (${formatBytes(o.size)})`;
+          return html`<li part="file-offer">
+            <span>${o.peer.name || 'Guest'} wants to send you ${what}</span>
+            <button part="button accept-file" @click=${o.accept} aria-label=${`Accept ${what}`}>Accept</button>
+            <button part="button decline-file" @click=${o.reject} aria-label=${`Decline ${what}`}>Decline</button>
+          </li>`;
+        })}
+        ${saved.map(
+          (f) => html`<li part="file-saved">
+            <span>${f.name} from ${f.from}</span>
+            <a part="save-file" href=${f.url} download=${f.name}>Save</a>
+            <button part="button dismiss-file" @click=${() => dismiss(f.id)} aria-label=${`Dismiss ${f.name}`}>Dismiss</button>
+          </li>`,
+        )}
+      </ul>
     </section>
   `;
 }

@@ -1,11 +1,12 @@
 // The content plane: messages and files between members over the mesh, sent to everyone or
-// one, validated on arrival and reported to the page. Nothing here reaches the broker.
+// one, validated on arrival and reported to the page. Nothing here reaches the broker. Files
+// are offered first and sent only to those who accept (transfer.ts).
 import { KibitzError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Mesh } from './mesh.js';
 import { MAX_CONTENT_DEPTH, MAX_CONTENT_FRAME, decodeContent, encodeContentBinary, encodeContentJson, nestsWithin } from './protocol.js';
 import type { RoomEvents } from './room-types.js';
-import { Inbound, newTransferId, sendTransfer, type Payload, type TransferOptions } from './transfer.js';
+import { Inbound, Outbound, newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
 
 /** Outbound transfer progress is reported at most this often. */
 const PROGRESS_EVERY_MS = 100;
@@ -14,20 +15,48 @@ export interface ContentHost {
   readonly selfId: string;
   readonly clock: Clock;
   readonly mesh: Mesh;
+  /** Who decides on incoming files, and what they may take. */
+  readonly acceptFiles: AcceptFiles;
+  readonly fileLimits: FileLimits;
   /** The members a send reaches: everyone else, or `to` (throws ERR_NOT_JOINED / ERR_UNKNOWN_PEER). */
   targets(to?: string): string[];
-  report<K extends 'message' | 'file' | 'progress'>(type: K, detail: RoomEvents[K]): void;
+  /** A member's name for messages people read (its id when it has none). */
+  who(peerId: string): string;
+  report<K extends 'message' | 'file' | 'progress' | 'offer' | 'error'>(type: K, detail: RoomEvents[K]): void;
   malformed(): void;
 }
 
 export class Content {
-  private readonly inbound = new Inbound();
+  private readonly inbound: Inbound;
+  private readonly outbound: Outbound;
 
-  constructor(private readonly host: ContentHost) {}
+  constructor(private readonly host: ContentHost) {
+    this.inbound = new Inbound(
+      {
+        clock: host.clock,
+        limits: host.fileLimits,
+        policy: host.acceptFiles,
+        who: (peerId) => host.who(peerId),
+        reply: (peerId, frame) => host.mesh.link(peerId)?.sendContent(frame),
+        offer: (offer) => host.report('offer', offer),
+        progress: (id, peerId, bytes, total) => host.report('progress', { id, peerId, direction: 'in', bytes, total }),
+        file: (file) => host.report('file', file),
+        error: (code, message) => host.report('error', { code, message }),
+        malformed: () => host.malformed(),
+      },
+      host.selfId,
+    );
+    this.outbound = new Outbound({ clock: host.clock, answerMs: 2 * host.fileLimits.offerMs, who: (peerId) => host.who(peerId) });
+  }
 
-  /** Incoming transfers not yet complete. */
+  /** Offers and transfers not yet finished, both ways. */
   get pending(): number {
-    return this.inbound.pending;
+    return this.inbound.pending + this.outbound.pending;
+  }
+
+  /** Bytes unfinished incoming transfers hold now. */
+  get bufferedBytes(): number {
+    return this.inbound.bufferedBytes;
   }
 
   /** Send to every other participant, or to one. Not echoed to the sender. */
@@ -38,12 +67,15 @@ export class Content {
     for (const id of targets) this.host.mesh.sendContent(id, frame);
   }
 
-  /** Send a large binary payload in chunks under backpressure; resolves with the transfer id. */
+  /**
+   * Offer a large binary payload; each recipient that accepts gets it in chunks under
+   * backpressure. Resolves with the transfer id once every byte is handed over.
+   */
   async sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
     const links = this.host.targets(to).flatMap((id) => this.host.mesh.link(id) ?? []);
     let lastReport = 0;
     const id = options.id ?? newTransferId();
-    return sendTransfer(links, payload, to !== undefined, {
+    return this.outbound.send(links, payload, to !== undefined, {
       ...options,
       id,
       onProgress: (sent, total) => {
@@ -61,23 +93,29 @@ export class Content {
   receive(peerId: string, raw: unknown): void {
     const frame = decodeContent(raw);
     if (!frame) return this.host.malformed();
-    const { selfId } = this.host;
-    if (frame.kind === 'json' || frame.kind === 'binary') {
-      this.host.report('message', { peerId, data: frame.data, to: frame.direct ? selfId : null });
-      return;
-    }
-    const outcome = this.inbound.handle(peerId, selfId, frame);
-    if (!outcome) return;
-    if ('file' in outcome) this.host.report('file', outcome.file);
-    else {
-      const { id, received, total } = outcome.progress;
-      this.host.report('progress', { id, peerId, direction: 'in', bytes: received, total });
+    switch (frame.kind) {
+      case 'json':
+      case 'binary':
+        this.host.report('message', { peerId, data: frame.data, to: frame.direct ? this.host.selfId : null });
+        return;
+      case 'accept':
+      case 'refuse':
+        return this.outbound.answer(peerId, frame);
+      default:
+        return this.inbound.handle(peerId, frame);
     }
   }
 
-  /** Forget the unfinished transfers of a member that left. */
+  /** Forget the unfinished transfers, both ways, of a member that left. */
   forget(peerId: string): void {
     this.inbound.forget(peerId);
+    this.outbound.forget(peerId);
+  }
+
+  /** This peer left the room: drop every offer and transfer. */
+  clear(): void {
+    this.inbound.clear();
+    this.outbound.clear();
   }
 }
 

@@ -249,20 +249,35 @@ export function encodeControl(frame: ControlFrame): string {
 // ---- content channel --------------------------------------------------------------------
 
 /**
- * Content frames. Text frames carry JSON: a message `{ d, to? }`, or a transfer's start
- * `{ x: 'start', id, name, type, size, to? }`, end `{ x: 'end', id }` or abort
- * `{ x: 'abort', id }`. Binary frames start with one header byte: 0 = message to everyone,
- * 1 = message to this peer only, 2 = a transfer chunk (8-byte transfer id, then bytes).
+ * Content frames. Text frames carry JSON: a message `{ d, to? }`; from a file's sender, its
+ * offer `{ x: 'start', id, name, type, size, to? }`, end `{ x: 'end', id }` or abort
+ * `{ x: 'abort', id }`; from its receiver, `{ x: 'accept', id }` (send the chunks now) or
+ * `{ x: 'refuse', id, why }` (before the first chunk or at any point during the transfer).
+ * Binary frames start with one header byte: 0 = message to everyone, 1 = message to this
+ * peer only, 2 = a transfer chunk (8-byte transfer id, then bytes). No chunk crosses before
+ * the receiver's accept.
  */
 export type ContentFrame =
   | { kind: 'json'; data: unknown; direct: boolean }
   | { kind: 'binary'; data: ArrayBuffer; direct: boolean }
   | { kind: 'start'; id: string; name: string; type: string; size: number; direct: boolean }
-  | { kind: 'end' | 'abort'; id: string }
+  | { kind: 'end'; id: string }
+  | { kind: 'abort'; id: string }
+  | { kind: 'accept'; id: string }
+  | { kind: 'refuse'; id: string; why: RefuseReason }
   | { kind: 'chunk'; id: string; data: ArrayBuffer };
 
+/**
+ * Why a receiver refused or cut off a transfer: `declined` (the page or its user said no, or
+ * takes no files), `expired` (nobody decided in time), `limit` (too big, over the sender's or
+ * the total memory budget, too many at once, or more bytes than announced), `stalled` (no
+ * chunk for too long).
+ */
+export type RefuseReason = 'declined' | 'expired' | 'limit' | 'stalled';
+const REFUSE_REASONS: readonly string[] = ['declined', 'expired', 'limit', 'stalled'] satisfies RefuseReason[];
+
 export const TRANSFER_ID_BYTES = 8;
-/** The largest file one transfer may announce (the receiver holds it in memory or a Blob). */
+/** The largest file one transfer may announce on the wire; receivers set their own, smaller limits. */
 export const MAX_TRANSFER_SIZE = 4 * 1024 * 1024 * 1024;
 
 const isTransferId: Check = (v) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v);
@@ -286,6 +301,11 @@ export function encodeTransferEnd(id: string, aborted = false): string {
   return JSON.stringify({ x: aborted ? 'abort' : 'end', id });
 }
 
+/** The receiver's answer to an offer: go ahead, or refused (also sent to cut a transfer off). */
+export function encodeTransferAnswer(id: string, refused?: RefuseReason): string {
+  return JSON.stringify(refused ? { x: 'refuse', id, why: refused } : { x: 'accept', id });
+}
+
 /** Header for a transfer chunk; the payload follows it in the same frame. */
 export function transferChunkHeader(id: string): Uint8Array {
   const header = new Uint8Array(1 + TRANSFER_ID_BYTES);
@@ -304,11 +324,19 @@ export function decodeContent(raw: unknown): ContentFrame | null {
       return null;
     }
     if (!isObject(value) || (value.to !== undefined && value.to !== 1)) return null;
-    if ('d' in value && value.x === undefined) return { kind: 'json', data: value.d, direct: value.to === 1 };
+    if ('d' in value && value.x === undefined)
+      return hasOnly(value, ['d', 'to']) ? { kind: 'json', data: value.d, direct: value.to === 1 } : null;
     if (!isTransferId(value.id)) return null;
-    if (value.x === 'end' || value.x === 'abort') return { kind: value.x, id: value.id as string };
+    const id = value.id as string;
+    if (value.x === 'end' || value.x === 'abort' || value.x === 'accept') return hasOnly(value, ['x', 'id']) ? { kind: value.x, id } : null;
+    if (value.x === 'refuse') {
+      return hasOnly(value, ['x', 'id', 'why']) && REFUSE_REASONS.includes(value.why as string)
+        ? { kind: 'refuse', id, why: value.why as RefuseReason }
+        : null;
+    }
     if (
       value.x === 'start' &&
+      hasOnly(value, ['x', 'id', 'name', 'type', 'size', 'to']) &&
       isString(256)(value.name) &&
       isString(128)(value.type) &&
       isCount(value.size) &&
@@ -316,7 +344,7 @@ export function decodeContent(raw: unknown): ContentFrame | null {
     ) {
       return {
         kind: 'start',
-        id: value.id as string,
+        id,
         name: value.name as string,
         type: value.type as string,
         size: value.size as number,

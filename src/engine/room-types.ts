@@ -7,7 +7,7 @@ import type { LinkFactory, LocalTracks, MediaSlot } from './link.js';
 import type { HostCredential, ModerationEvents } from './moderation.js';
 import type { Participant } from './participant.js';
 import type { LeaveReason, PeerKind, RoomControl } from './protocol.js';
-import type { IncomingFile } from './transfer.js';
+import type { AcceptFiles, FileLimits, FileOffer, IncomingFile } from './transfer.js';
 import type { PinStore, SafetyAlarm, Trust } from './safety.js';
 
 /** The connection state of this peer. */
@@ -25,6 +25,8 @@ export interface RoomEvents {
   participants: { participants: Participant[] };
   connection: { peerId: string; state: 'connected' | 'reconnecting' };
   refused: { reason: string };
+  /** A member offers a file (with `acceptFiles: 'ask'`); call `accept()` or `reject()`, or it expires. */
+  offer: FileOffer;
   file: IncomingFile;
   progress: { id: string; peerId: string | null; direction: 'in' | 'out'; bytes: number; total: number };
   /** The replicated room control state changed (lock, lobby, bans, knocks). */
@@ -80,6 +82,10 @@ export interface RoomOptions {
   hostSecret?: Uint8Array | null;
   /** The per-link control-frame budget (see FLOOD_BUDGET). */
   floodBudget?: FloodLimits;
+  /** Who decides on incoming files: `ask` (default: `offer` events), `all` or `none`. Throws ERR_BAD_ATTRIBUTE otherwise. */
+  acceptFiles?: AcceptFiles;
+  /** Size, memory and time limits for incoming files (see DEFAULT_FILE_LIMITS). Throws ERR_BAD_ATTRIBUTE when malformed. */
+  fileLimits?: Partial<FileLimits>;
 }
 
 /** Bookkeeping sizes, for leak checks: after everyone else left, all but `members` return to zero. */
@@ -91,6 +97,9 @@ export interface RoomInspection {
   cutOff: number;
   fingerprints: number;
   oldSlots: number;
+  /** Incoming offers and transfers, and outgoing ones, not yet finished. */
   transfers: number;
+  /** Bytes unfinished incoming transfers hold. */
+  transferBytes: number;
   listeners: number;
 }

@@ -34,7 +34,7 @@ import { DEFAULT_TIMING, type RoomEvents, type RoomInspection, type RoomOptions,
 import { Roster } from './roster.js';
 import { Membership } from './membership.js';
 import { MemoryPinStore, Safety } from './safety.js';
-import type { Payload, TransferOptions } from './transfer.js';
+import { resolveAcceptFiles, resolveFileLimits, type Payload, type TransferOptions } from './transfer.js';
 
 export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } from './room-types.js';
 export { DEFAULT_TIMING } from './room-types.js';
@@ -44,6 +44,14 @@ export type { HostCredential, HostTier, ModerationOp } from './moderation.js';
 export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './safety.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
 export { SLOT_COUNT } from './entry.js';
+export {
+  DEFAULT_FILE_LIMITS,
+  type AcceptFiles,
+  type FileLimits,
+  type FileOffer,
+  type IncomingFile,
+  type OfferOutcome,
+} from './transfer.js';
 
 const newPeerId = (random: (length: number) => Uint8Array) => 'p' + toHex(random(8));
 
@@ -147,7 +155,10 @@ export class Room extends Emitter<RoomEvents> {
       selfId: this.selfId,
       clock: this.clock,
       mesh: this.mesh,
+      acceptFiles: resolveAcceptFiles(options.acceptFiles),
+      fileLimits: resolveFileLimits(options.fileLimits),
       targets: (to) => this.targets(to),
+      who: (peerId) => this.roster.get(peerId)?.name || peerId,
       report: (type, detail) => this.emit(type, detail),
       malformed: () => void this.dropped.malformed++,
     });
@@ -269,6 +280,7 @@ export class Room extends Emitter<RoomEvents> {
       fingerprints: mesh.fingerprints,
       oldSlots: this.entry.oldSlotCount(),
       transfers: this.content.pending,
+      transferBytes: this.content.bufferedBytes,
       listeners: this.listenerCount(),
     };
   }
@@ -585,6 +597,7 @@ export class Room extends Emitter<RoomEvents> {
     this.mesh.clear(sayBye ? encodeControl({ t: 'bye' }) : undefined);
     this.coordinator?.close();
     this.coordinator = null;
+    this.content.clear();
     this.roster.clear();
     this.emitParticipants();
   }
