@@ -25,6 +25,7 @@ export type KibitzErrorCode =
   | 'ERR_BAD_SEAL'
   | 'ERR_BAD_KEY'
   | 'ERR_BAD_COMMAND'
+  | 'ERR_BANS_FULL'
   | 'ERR_REFUSED'
   | 'ERR_KICKED'
   | 'ERR_LEFT';

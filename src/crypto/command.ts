@@ -94,7 +94,8 @@ function readFields(input: unknown): HostCommand | null {
   return { p, v, room, op, target, fp, iat, id };
 }
 
-function decodeSignature(sig: unknown): Uint8Array | null {
+/** A base64url 64-byte signature in its one canonical spelling, or null. */
+export function decodeSignature(sig: unknown): Uint8Array | null {
   if (typeof sig !== 'string' || !SIG_PATTERN.test(sig)) return null;
   const bytes = fromBase64Url(sig);
   // 86 characters carry 516 bits for 512: the spare bits must be zero, or one signature
@@ -178,7 +179,8 @@ export function createHostCommand(fields: {
 // imported key lives no longer than the secret it came from; treat that array as immutable.
 const signingKeys = new WeakMap<Uint8Array, { publicKey: string; key: Promise<CryptoKey> }>();
 
-function signingKey(secretKey: Uint8Array, publicKey: string): Promise<CryptoKey> {
+/** The host's WebCrypto signing key, imported once per secret key (also signs room-state records). */
+export function signingKey(secretKey: Uint8Array, publicKey: string): Promise<CryptoKey> {
   const cached = signingKeys.get(secretKey);
   if (cached && cached.publicKey === publicKey) return cached.key;
   const key = importHostSigningKey(secretKey, publicKey);
@@ -248,6 +250,21 @@ export class ReplayGuard {
   get size(): number {
     return this.ids.size;
   }
+
+  /** The remembered ids with their issued-at, to keep across a reload. */
+  entries(): [string, number][] {
+    return [...this.ids.entries()];
+  }
+
+  /** Take back ids kept before a reload; anything out of shape is ignored. */
+  restore(entries: unknown): void {
+    if (!Array.isArray(entries)) return;
+    for (const entry of entries.slice(0, 4096)) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string' && ID_PATTERN.test(entry[0]) && Number.isSafeInteger(entry[1])) {
+        this.remember(entry[0], entry[1] as number);
+      }
+    }
+  }
 }
 
 // Imported verify keys by committed public key (base64url): every command a room sees is
@@ -256,7 +273,8 @@ export class ReplayGuard {
 const MAX_VERIFY_KEYS = 16;
 const verifyKeys = new Map<string, Promise<CryptoKey | null>>();
 
-function verifyKey(hostKey: unknown): Promise<CryptoKey | null> {
+/** The committed host key as a WebCrypto verify key, imported once; null when unusable. */
+export function verifyKey(hostKey: unknown): Promise<CryptoKey | null> {
   const text = typeof hostKey === 'string' ? hostKey : hostKey instanceof Uint8Array ? toBase64Url(hostKey) : null;
   if (text === null || text.length > 64) return Promise.resolve(null);
   let key = verifyKeys.get(text);
@@ -292,6 +310,29 @@ export async function verifyHostCommand(
     seen: ReplayGuard;
   },
 ): Promise<{ ok: true; command: SignedHostCommand } | { ok: false; reason: HostCommandRejection }> {
+  return checkHostCommand(input, ctx, true);
+}
+
+/**
+ * Every check of verifyHostCommand that needs no connection (shape, signature, room,
+ * freshness, replay), so a verifier can refuse junk before it waits for its link to the
+ * signer. Remembers nothing: the full verification still decides.
+ * @example
+ * const pre = await precheckHostCommand(frame.cmd, { hostKey, room, now: Date.now(), seen });
+ * if (!pre.ok) return drop(pre.reason);
+ */
+export function precheckHostCommand(
+  input: unknown,
+  ctx: { hostKey: string | Uint8Array; room: string; now: number; seen: ReplayGuard },
+): Promise<{ ok: true; command: SignedHostCommand } | { ok: false; reason: HostCommandRejection }> {
+  return checkHostCommand(input, { ...ctx, liveFingerprint: null }, false);
+}
+
+async function checkHostCommand(
+  input: unknown,
+  ctx: { hostKey: string | Uint8Array; room: string; liveFingerprint: string | null | undefined; now: number; seen: ReplayGuard },
+  bind: boolean,
+): Promise<{ ok: true; command: SignedHostCommand } | { ok: false; reason: HostCommandRejection }> {
   try {
     const fields = readFields(input);
     const signature = fields && decodeSignature((input as { sig?: unknown }).sig);
@@ -306,7 +347,7 @@ export async function verifyHostCommand(
     if (fields.room !== normalizeRoomName(ctx.room)) return { ok: false, reason: 'room' };
 
     const live = normalizeFingerprint(ctx.liveFingerprint ?? '');
-    if (!live || normalizeFingerprint(fields.fp) !== live) return { ok: false, reason: 'binding' };
+    if (bind && (!live || normalizeFingerprint(fields.fp) !== live)) return { ok: false, reason: 'binding' };
 
     // A clock that reads NaN would make both comparisons false and let anything through.
     if (!Number.isFinite(ctx.now) || ctx.now - fields.iat > COMMAND_MAX_AGE_MS) {
@@ -316,7 +357,7 @@ export async function verifyHostCommand(
 
     ctx.seen.prune(ctx.now);
     if (ctx.seen.has(fields.id)) return { ok: false, reason: 'replay' };
-    ctx.seen.remember(fields.id, fields.iat);
+    if (bind) ctx.seen.remember(fields.id, fields.iat);
     return { ok: true, command: { ...fields, sig: toBase64Url(signature) } };
   } catch {
     // Unexpected input (hostile getters, a broken context) is refused, never thrown.

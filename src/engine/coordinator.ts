@@ -13,7 +13,6 @@ import {
   type Departure,
   type LeaveReason,
   type MediaFlags,
-  type RoomControl,
   type RosterEntry,
   type SignalData,
 } from './protocol.js';
@@ -62,7 +61,7 @@ export interface CoordinatorHost {
   /** A guest became a member on `link`. */
   admitted(entry: RosterEntry, link: Link): void;
   /** Lock, lobby, bans or knocks changed here. */
-  controlChanged(control: RoomControl): void;
+  controlChanged(): void;
   /** A member leaves the roster here (the room reports it). */
   removeMember(id: string, reason: LeaveReason, lingerMs?: number): void;
   dropped(reason: 'malformed' | 'unauthorised'): void;
@@ -119,14 +118,12 @@ export class Coordinator {
     guest.hello = { ...frame, name: cleanName(frame.name) };
     void link.fingerprint().then(async (fingerprint) => {
       if (this.guests.get(guest.id) !== guest) return;
-      const { bans } = this.host.roster.control;
-      if (bans.includes(guest.id) || (fingerprint !== null && bans.includes(fingerprint))) return void this.refuse(guest.id, 'banned');
       const decision = await this.host.gate({ id: guest.id, name: guest.hello!.name, fingerprint, proof: frame.proof });
       if (this.guests.get(guest.id) !== guest) return;
       if (decision.admit) return this.admit(guest);
       if (!decision.wait) return void this.refuse(guest.id, decision.reason);
       link.sendControl(encodeControl({ t: 'wait' }));
-      const { knocks } = this.host.roster.control;
+      const { knocks } = this.host.roster.shared;
       if (!knocks.some((k) => k.id === guest.id)) this.setControl({ knocks: [...knocks, { id: guest.id, name: guest.hello!.name }] });
     });
   }
@@ -189,19 +186,19 @@ export class Coordinator {
   }
 
   private unknock(id: string, replicate: boolean): void {
-    const { knocks } = this.host.roster.control;
+    const { knocks } = this.host.roster.shared;
     if (!knocks.some((k) => k.id === id)) return;
     if (replicate) this.setControl({ knocks: knocks.filter((k) => k.id !== id) });
     else {
-      this.host.roster.control = { ...this.host.roster.control, knocks: knocks.filter((k) => k.id !== id) };
-      this.host.controlChanged(this.host.roster.control);
+      this.host.roster.shared = { ...this.host.roster.shared, knocks: knocks.filter((k) => k.id !== id) };
+      this.host.controlChanged();
     }
   }
 
-  private setControl(change: Partial<RoomControl>): void {
-    this.host.roster.control = { ...this.host.roster.control, ...change };
+  private setControl(change: { knocks: { id: string; name: string }[] }): void {
+    this.host.roster.shared = { ...this.host.roster.shared, ...change };
     this.broadcastRoster([]);
-    this.host.controlChanged(this.host.roster.control);
+    this.host.controlChanged();
   }
 
   // ---- the roster -------------------------------------------------------------------------

@@ -52,6 +52,8 @@ export interface MembershipHost {
   end(state: 'refused', reason: string): void;
   /** A host frame authored by `from`, for the host layer to verify. */
   command(from: string, cmd: unknown): void;
+  /** Whether a host frame is fit to relay (the coordinator's check, in arrival order). */
+  screen(cmd: unknown): Promise<boolean>;
   /** Forget a departed member's unfinished transfers. */
   forget(peerId: string): void;
   /** A safety-code frame on member `member`'s own link. */
@@ -227,7 +229,12 @@ export class Membership {
       this.host.dropped.unauthorised++;
       return;
     }
-    if (this.host.coordinating()) this.host.coordinator()!.fanOut({ t: 'host', from: member, cmd: frame.cmd }, member);
+    if (this.host.coordinating()) {
+      // Relay only what is well formed and signed for this room: junk stops at the coordinator.
+      void this.host.screen(frame.cmd).then((ok) => {
+        if (ok) this.host.coordinator()?.fanOut({ t: 'host', from: member, cmd: frame.cmd }, member);
+      });
+    }
     // Relayed frames name their author; only the coordinator may relay.
     if (frame.from !== undefined && frame.from !== member && member !== this.host.roster.coordinatorId) {
       this.host.dropped.unauthorised++;

@@ -1,12 +1,13 @@
 // The host layer. Moderation belongs to the peer that proves the credential the room link
 // committed, never to whoever coordinates. Every peer verifies every command itself, over
 // its own direct link to the signer, so a coordinator can relay commands but not forge or
-// redirect them.
+// redirect them; lock, lobby and bans come only from the host's signed room-state record.
 import { KibitzError } from '../errors.js';
 import {
   ReplayGuard,
   createHostCommand,
   normalizeFingerprint,
+  precheckHostCommand,
   signHostCommand,
   verifyHostCommand,
   type HostCommandRejection,
@@ -15,11 +16,12 @@ import {
 } from '../crypto/command.js';
 import { decodeHostPublicKey, unsealHostKey } from '../crypto/host-key.js';
 import { normalizeRoomName } from '../crypto/room-keys.js';
+import { verifyRoomState } from '../crypto/room-state.js';
 import type { Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import type { GateDecision, GateRequest } from './coordinator.js';
+import { HostState, isStateRecord, type HostControl, type StateVerdict } from './host-state.js';
 import type { Participant } from './participant.js';
-import type { RoomControl } from './protocol.js';
 
 export interface HostCredential {
   /** Committed P-256 public key (base64url); enables signed moderation. */
@@ -45,12 +47,19 @@ export interface ModerationPort {
   readonly room: string;
   joined(): boolean;
   coordinating(): boolean;
-  control(): RoomControl;
+  /** Who waits at the door, as the coordinator reports it (display only: admitting takes a signed admit). */
+  knocks(): { id: string; name: string }[];
   participants(): Participant[];
   /** The live fingerprint of this peer's own link to `peerId`. */
   fingerprintOf(peerId: string): Promise<string | null>;
   /** Send a host frame to every other peer. */
   broadcast(cmd: unknown): void;
+}
+
+/** Recent command ids kept across reloads, so a captured command cannot be replayed after one. */
+export interface ReplayStore {
+  load(): unknown;
+  save(entries: [string, number][]): void;
 }
 
 export interface ModerationEvents {
@@ -59,9 +68,10 @@ export interface ModerationEvents {
   knock: { peerId: string; name: string };
   lock: { locked: boolean };
   lobby: { on: boolean };
-  rejected: { reason: HostCommandRejection | 'no-host' | 'unexpected'; from: string };
-  /** What the room must carry out for a verified command. */
-  control: { change: Partial<RoomControl> };
+  /** A host frame this peer refused: forged, replayed, stale, wrongly bound, no host, or one too many waiting. */
+  rejected: { reason: HostCommandRejection | 'no-host' | 'unexpected' | 'busy'; from: string };
+  /** A newer room-state record is in force: the room replicates it and reports the control view. */
+  state: { record: unknown };
   admit: { peerId: string };
   deny: { peerId: string };
   expel: { peerId: string };
@@ -90,8 +100,12 @@ export class Moderation extends Emitter<ModerationEvents> {
   private issuing: Promise<unknown> = Promise.resolve();
   /** Verifying is asynchronous: verdicts come back in the order the commands were checked. */
   private verifying: Promise<unknown> = Promise.resolve();
-  private lastControl: RoomControl;
   private readonly nameKey: string;
+  private readonly state: HostState;
+  private knownKnocks = new Set<string>();
+  /** Senders whose command waits for this peer's link to them: one wait each, the rest refused. */
+  private readonly waits = new Set<string>();
+  private screening: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly port: ModerationPort,
@@ -99,6 +113,7 @@ export class Moderation extends Emitter<ModerationEvents> {
     private readonly clock: Clock,
     /** This peer's own DTLS fingerprint (one certificate for every link), bound into its commands. */
     private readonly localFingerprint: string | null,
+    private readonly replayStore: ReplayStore | null = null,
   ) {
     super();
     if (credential.hostSeal && !credential.hostKey) {
@@ -111,7 +126,22 @@ export class Moderation extends Emitter<ModerationEvents> {
     }
     this.tier = this.publicKey ? 'key' : credential.hostName?.trim() ? 'name' : 'none';
     this.nameKey = (credential.hostName ?? '').normalize('NFC').trim().toLowerCase();
-    this.lastControl = { ...port.control() };
+    this.state = new HostState(this.tier, credential.hostKey, port.room);
+    try {
+      this.seen.restore(replayStore?.load());
+    } catch {
+      // Unreadable storage: start with an empty guard, as on a first visit.
+    }
+  }
+
+  /** Lock, lobby and bans as the record in force says. */
+  get control(): HostControl {
+    return this.state.control;
+  }
+
+  /** The record in force, replicated with every roster. */
+  get record(): unknown {
+    return this.state.record;
   }
 
   get isHost(): boolean {
@@ -153,13 +183,43 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (op === 'kick' && (!target || target === this.port.selfId)) {
       throw new KibitzError('ERR_UNKNOWN_PEER', 'kick needs another participant id');
     }
-    if ((op === 'admit' || op === 'deny') && !this.port.control().knocks.some((k) => k.id === target)) {
+    if ((op === 'admit' || op === 'deny') && !this.port.knocks().some((k) => k.id === target)) {
       throw new KibitzError('ERR_UNKNOWN_PEER', `${target} is not waiting`);
     }
     if (op === 'kick' && !this.port.participants().some((p) => p.id === target)) {
       throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${target}`);
     }
-    await this.issue(op, target);
+    switch (op) {
+      case 'lock':
+      case 'unlock':
+        return this.publish({ locked: op === 'lock' });
+      case 'lobby-on':
+      case 'lobby-off':
+        return this.publish({ lobby: op === 'lobby-on' });
+      case 'reset':
+        return this.publish({ locked: false, lobby: false, bans: [] });
+      case 'kick': {
+        // Ban the certificate as well as the id: a reload or a new tab brings the same certificate back.
+        const fingerprint = normalizeFingerprint((await this.port.fingerprintOf(target)) ?? '');
+        await this.publish({ bans: [...this.control.bans, target, ...(fingerprint ? [fingerprint] : [])] });
+        return this.issue('kick', target);
+      }
+      default:
+        return this.issue(op, target);
+    }
+  }
+
+  /** Sign the next room-state record, put it in force here and send it to everyone. */
+  private publish(change: Partial<HostControl>): Promise<void> {
+    const run = this.issuing.then(async () => {
+      const key = this.secretKey && this.credential.hostKey ? { secret: this.secretKey, publicKey: this.credential.hostKey } : null;
+      if (this.tier === 'key' && !key) throw new KibitzError('ERR_NOT_HOST', 'claim the host key first');
+      const record = await this.state.next(change, this.clock.now(), key);
+      await this.adoptState(record);
+      this.port.broadcast(record);
+    });
+    this.issuing = run.catch(() => undefined);
+    return run;
   }
 
   private issue(op: HostOp, target: string): Promise<void> {
@@ -173,6 +233,7 @@ export class Moderation extends Emitter<ModerationEvents> {
       const signed = await this.sign(op, target);
       if (!signed) throw new KibitzError('ERR_NOT_HOST', 'claim the host key first');
       this.seen.remember(signed.id, signed.iat);
+      this.saveSeen();
       this.port.broadcast(signed);
       void this.apply(op, target, this.port.selfId);
     });
@@ -198,9 +259,26 @@ export class Moderation extends Emitter<ModerationEvents> {
     this.emit('rejected', { reason, from });
   }
 
-  /** A host frame from `from` (its author: the link it came on, or the author a coordinator relayed). */
+  private saveSeen(): void {
+    try {
+      this.replayStore?.save(this.seen.entries());
+    } catch {
+      // Storage full or denied: the in-memory guard still holds for this page.
+    }
+  }
+
+  /**
+   * A host frame from `from` (its author: the link it came on, or the author a coordinator
+   * relayed). Everything that needs no connection is checked before anything waits.
+   */
   async handleCommand(from: string, cmd: unknown): Promise<void> {
     if (this.tier === 'none') return this.reject('no-host', from);
+    if (isStateRecord(cmd)) {
+      if (this.tier === 'name' && from !== this.nameHost()) return this.reject('signature', from);
+      const verdict = await this.adoptState(cmd);
+      if (verdict !== 'adopted' && verdict !== 'old') this.reject(verdict, from);
+      return;
+    }
     if (this.tier === 'name') {
       const named = cmd as Partial<NamedCommand> | null;
       const valid =
@@ -213,22 +291,25 @@ export class Moderation extends Emitter<ModerationEvents> {
       if (!valid || from !== this.nameHost()) return this.reject('signature', from);
       return this.apply(named.op as HostOp, named.target as string, from);
     }
+    const ctx = { hostKey: this.credential.hostKey!, room: this.port.room, seen: this.seen };
+    const pre = await precheckHostCommand(cmd, { ...ctx, now: this.clock.now() });
+    if (!pre.ok) return this.reject(pre.reason, from);
     // Bind to the live fingerprint of *our own* link to the claimed signer. A command can
     // outrun that link's handshake (a newcomer hears the host's claim via the coordinator),
-    // so wait a little for a rostered signer's link to come up.
-    const liveFingerprint = await this.liveFingerprint(from);
-    const verdict = this.verifying.then(() =>
-      verifyHostCommand(cmd, {
-        hostKey: this.credential.hostKey!,
-        room: this.port.room,
-        liveFingerprint,
-        now: this.clock.now(),
-        seen: this.seen,
-      }),
-    );
+    // so wait a little for a rostered signer's link to come up: one wait per sender.
+    if (this.waits.has(from)) return this.reject('busy', from);
+    this.waits.add(from);
+    let liveFingerprint: string | null;
+    try {
+      liveFingerprint = await this.liveFingerprint(from);
+    } finally {
+      this.waits.delete(from);
+    }
+    const verdict = this.verifying.then(() => verifyHostCommand(cmd, { ...ctx, liveFingerprint, now: this.clock.now() }));
     this.verifying = verdict;
     const result = await verdict;
     if (!result.ok) return this.reject(result.reason, from);
+    this.saveSeen();
     const { op, target } = result.command;
     if (op === 'claim' && target !== from) return this.reject('unexpected', from);
     if (op !== 'claim' && from !== this.hostId) {
@@ -236,6 +317,46 @@ export class Moderation extends Emitter<ModerationEvents> {
       this.setHost(from);
     }
     await this.apply(op, target, from);
+  }
+
+  /**
+   * Whether a coordinator should relay a host frame: a record or command that is well formed
+   * and signed for this room (and fresh), or in the soft tier well formed. Junk stops here.
+   */
+  screen(cmd: unknown): Promise<boolean> {
+    // In arrival order, so a record and the kick that follows it are relayed in that order.
+    const verdict = this.screening.then(() => this.screenNow(cmd));
+    this.screening = verdict.catch(() => undefined);
+    return verdict;
+  }
+
+  private async screenNow(cmd: unknown): Promise<boolean> {
+    if (this.tier === 'none') return false;
+    if (this.tier === 'name') return typeof cmd === 'object' && cmd !== null;
+    if (isStateRecord(cmd)) return (await verifyRoomState(cmd, { hostKey: this.credential.hostKey!, room: this.port.room })).ok;
+    const pre = await precheckHostCommand(cmd, {
+      hostKey: this.credential.hostKey!,
+      room: this.port.room,
+      now: this.clock.now(),
+      seen: this.seen,
+    });
+    return pre.ok;
+  }
+
+  /** A record replicated with a roster (the coordinator's word): kept only if it verifies and is newer. */
+  async handleRecord(record: unknown): Promise<void> {
+    if (record !== null && record !== undefined && this.tier !== 'none') await this.adoptState(record);
+  }
+
+  private async adoptState(record: unknown): Promise<StateVerdict> {
+    const before = this.control;
+    const verdict = await this.state.offer(record);
+    if (verdict !== 'adopted') return verdict;
+    const after = this.control;
+    this.emit('state', { record: this.state.record });
+    if (before.locked !== after.locked) this.emit('lock', { locked: after.locked });
+    if (before.lobby !== after.lobby) this.emit('lobby', { on: after.lobby });
+    return verdict;
   }
 
   private async liveFingerprint(peerId: string): Promise<string | null> {
@@ -249,12 +370,12 @@ export class Moderation extends Emitter<ModerationEvents> {
 
   /** The coordinator's gate: bans, then a host's proof, then lock and lobby. */
   async gate(hello: GateRequest): Promise<GateDecision> {
-    const { bans } = this.port.control();
+    const { bans } = this.control;
     const fingerprint = hello.fingerprint ? normalizeFingerprint(hello.fingerprint) : '';
     if (bans.includes(hello.id) || (fingerprint && bans.includes(fingerprint))) return { admit: false, wait: false, reason: 'banned' };
     if (await this.isHostProof(hello)) return { admit: true };
     // Read after the proof check: lock and lobby may have changed while it ran.
-    const { locked, lobby } = this.port.control();
+    const { locked, lobby } = this.control;
     if (locked) return { admit: false, wait: false, reason: 'locked' };
     if (lobby) return { admit: false, wait: true };
     return { admit: true };
@@ -282,20 +403,16 @@ export class Moderation extends Emitter<ModerationEvents> {
         return;
       case 'lock':
       case 'unlock':
-        this.emit('control', { change: { locked: op === 'lock' } });
-        return;
       case 'lobby-on':
       case 'lobby-off':
-        this.emit('control', { change: { lobby: op === 'lobby-on' } });
-        return;
+      case 'reset':
+        // Room state travels as the signed record, never as a bare command.
+        return this.reject('unexpected', signer);
       case 'admit':
         if (this.port.coordinating()) this.emit('admit', { peerId: target });
         return;
       case 'deny':
         if (this.port.coordinating()) this.emit('deny', { peerId: target });
-        return;
-      case 'reset':
-        this.emit('control', { change: { locked: false, lobby: false, bans: [] } });
         return;
       case 'kick':
         return this.kick(target);
@@ -310,12 +427,7 @@ export class Moderation extends Emitter<ModerationEvents> {
       this.emit('ended', { reason: 'the host removed you from the call' });
       return;
     }
-    // Ban the certificate as well as the id: a reload or a new tab brings the same certificate back.
-    const fingerprint = await this.port.fingerprintOf(target);
-    const bans = new Set(this.port.control().bans);
-    bans.add(target);
-    if (fingerprint) bans.add(normalizeFingerprint(fingerprint));
-    this.emit('control', { change: { bans: [...bans] } });
+    // The ban itself came with the host's record; this removes the peer now.
     this.emit('expel', { peerId: target });
     if (peer) this.emit('kick', { peer, self: false });
   }
@@ -353,14 +465,9 @@ export class Moderation extends Emitter<ModerationEvents> {
     return this.port.participants().find((p) => p.name.normalize('NFC').trim().toLowerCase() === this.nameKey)?.id ?? null;
   }
 
-  /** Room control changed (from a roster or here): report lock, lobby and new knocks. */
-  handleControl(control: RoomControl): void {
-    const before = this.lastControl;
-    this.lastControl = { ...control };
-    if (before.locked !== control.locked) this.emit('lock', { locked: control.locked });
-    if (before.lobby !== control.lobby) this.emit('lobby', { on: control.lobby });
-    for (const knock of control.knocks) {
-      if (!before.knocks.some((k) => k.id === knock.id)) this.emit('knock', { peerId: knock.id, name: knock.name });
-    }
+  /** The coordinator's waiting list changed: report newcomers to it. */
+  handleKnocks(knocks: { id: string; name: string }[]): void {
+    for (const knock of knocks) if (!this.knownKnocks.has(knock.id)) this.emit('knock', { peerId: knock.id, name: knock.name });
+    this.knownKnocks = new Set(knocks.map((k) => k.id));
   }
 }

@@ -58,14 +58,29 @@ export interface Departure {
   reason: LeaveReason;
 }
 
-/** Room control state that a new coordinator inherits. Lock, lobby and bans are set by the host layer. */
-export interface RoomControl {
+/** Who waits at the door, as the coordinator reports it. */
+export interface Knock {
+  id: string;
+  name: string;
+}
+
+/**
+ * What a roster replicates besides the members: the next join order, the door, and the host's
+ * room-state record (verified by every receiver; the coordinator's word is not enough).
+ */
+export interface RosterState {
   nextOrder: number;
+  knocks: Knock[];
+  record: unknown;
+}
+
+/** The room's control state as a page sees it: lock, lobby and bans from the host's record; knocks from the door. */
+export interface RoomControl {
   locked: boolean;
   lobby: boolean;
   /** Banned peer ids and DTLS fingerprints. */
   bans: string[];
-  knocks: { id: string; name: string }[];
+  knocks: Knock[];
 }
 
 /** A WebRTC handshake message between two peers (relayed by the coordinator or sealed for the broker). */
@@ -75,7 +90,7 @@ export type SignalData =
 
 export type ControlFrame =
   | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; proof?: unknown }
-  | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RoomControl }
+  | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RosterState }
   | { t: 'wait' }
   | { t: 'refused'; reason: string }
   | { t: 'ping'; n: number }
@@ -135,12 +150,10 @@ const uniqueIds = (v: unknown): boolean => {
   return new Set(ids).size === ids.length;
 };
 
-const isRoomControl: Check = (v) =>
-  isShaped(v, ['nextOrder', 'locked', 'lobby', 'bans', 'knocks']) &&
+const isRosterState: Check = (v) =>
+  isShaped(v, ['nextOrder', 'knocks', 'record']) &&
   isCount(v.nextOrder) &&
-  isBool(v.locked) &&
-  isBool(v.lobby) &&
-  isArrayOf(isString(128), 1024)(v.bans) &&
+  (v.record === null || isObject(v.record)) &&
   isArrayOf((k) => isShaped(k, ['id', 'name']) && isId(k.id) && isString(MAX_NAME_LENGTH)(k.name), MAX_ROSTER)(v.knocks) &&
   uniqueIds(v.knocks);
 
@@ -194,7 +207,7 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
     uniqueIds(f.peers) &&
     new Set((f.peers as RosterEntry[]).map((e) => e.order)).size === (f.peers as RosterEntry[]).length &&
     isArrayOf(isDeparture, MAX_ROSTER * 4)(f.gone) &&
-    isRoomControl(f.state),
+    isRosterState(f.state),
   wait: () => true,
   refused: (f) => isString(64)(f.reason),
   ping: (f) => isCount(f.n),
@@ -205,7 +218,8 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
   bye: () => true,
   host: (f) => (f.from === undefined || isId(f.from)) && f.cmd !== undefined,
   // A commitment or a nonce: 32 bytes, unpadded base64url.
-  safety: (f) => (f.step === 'commit' || f.step === 'nonce' || f.step === 'reveal') && typeof f.v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(f.v),
+  safety: (f) =>
+    (f.step === 'commit' || f.step === 'nonce' || f.step === 'reveal') && typeof f.v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(f.v),
 };
 
 /**

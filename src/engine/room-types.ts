@@ -4,7 +4,7 @@ import type { SignalingTransport } from '../signaling/transport.js';
 import type { Clock } from './clock.js';
 import type { FloodLimits } from './flood-budget.js';
 import type { LinkFactory, LocalTracks, MediaSlot } from './link.js';
-import type { HostCredential, ModerationEvents } from './moderation.js';
+import type { HostCredential, ModerationEvents, ReplayStore } from './moderation.js';
 import type { Participant } from './participant.js';
 import type { LeaveReason, PeerKind, RoomControl } from './protocol.js';
 import type { AcceptFiles, FileLimits, FileOffer, IncomingFile } from './transfer.js';
@@ -80,6 +80,8 @@ export interface RoomOptions {
   pins?: PinStore;
   /** A host key unsealed before the room existed (claimHost before join). */
   hostSecret?: Uint8Array | null;
+  /** Where recent host command ids are kept across reloads (the element uses localStorage). */
+  replayStore?: ReplayStore | null;
   /** The per-link control-frame budget (see FLOOD_BUDGET). */
   floodBudget?: FloodLimits;
   /** Who decides on incoming files: `ask` (default: `offer` events), `all` or `none`. Throws ERR_BAD_ATTRIBUTE otherwise. */

@@ -40,7 +40,7 @@ export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } f
 export { DEFAULT_TIMING } from './room-types.js';
 export type { Participant } from './participant.js';
 export type { GateDecision, GateRequest } from './coordinator.js';
-export type { HostCredential, HostTier, ModerationOp } from './moderation.js';
+export type { HostCredential, HostTier, ModerationOp, ReplayStore } from './moderation.js';
 export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './safety.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
 export { SLOT_COUNT } from './entry.js';
@@ -141,7 +141,7 @@ export class Room extends Emitter<RoomEvents> {
         room: this.room,
         joined: () => this.state === 'joined',
         coordinating: () => this.isCoordinator,
-        control: () => this.roster.control,
+        knocks: () => this.roster.shared.knocks,
         participants: () => this.participants,
         fingerprintOf: (peerId) => this.fingerprintOf(peerId),
         broadcast: (cmd) => this.broadcastHostFrame(cmd),
@@ -149,6 +149,7 @@ export class Room extends Emitter<RoomEvents> {
       options.host ?? {},
       this.clock,
       options.localFingerprint ?? null,
+      options.replayStore ?? null,
     );
     if (options.hostSecret) this.moderation.adoptKey(options.hostSecret);
     this.content = new Content({
@@ -199,6 +200,7 @@ export class Room extends Emitter<RoomEvents> {
       waiting: () => this.setState('waiting'),
       end: (state, reason) => this.end(state, reason),
       command: (from, cmd) => void this.moderation.handleCommand(from, cmd),
+      screen: (cmd) => this.moderation.screen(cmd),
       forget: (peerId) => this.content.forget(peerId),
       safety: (link, member, frame) => this.safety.receive(member, link, frame),
       tracksOn: (link) => this.linkTracks.get(link) ?? [],
@@ -207,7 +209,11 @@ export class Room extends Emitter<RoomEvents> {
       participants: () => this.participants,
       joined: (peer) => this.emitJoin(peer),
       coordinatorChanged: (peerId) => this.emitCoordinator(peerId),
-      controlChanged: () => this.emitControl(),
+      controlChanged: () => {
+        // A roster's record is the coordinator's word: only one that verifies and is newer counts.
+        void this.moderation.handleRecord(this.roster.shared.record);
+        this.emitControl();
+      },
       participantsChanged: () => this.emitParticipants(),
     });
     this.wireModeration();
@@ -223,9 +229,9 @@ export class Room extends Emitter<RoomEvents> {
     return this.roster.coordinatorId;
   }
 
-  /** Lock, lobby, bans and knocks as this peer last verified or heard them. */
+  /** Lock, lobby and bans as the host's verified record says; knocks as the coordinator reports them. */
   get control(): RoomControl {
-    return this.roster.control;
+    return { ...this.moderation.control, knocks: this.roster.shared.knocks.map((k) => ({ ...k })) };
   }
 
   /** The broker id prefix this room uses (opaque hash of the room name). */
@@ -243,7 +249,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   get knocks(): { id: string; name: string }[] {
-    return this.roster.control.knocks.map((k) => ({ ...k }));
+    return this.roster.shared.knocks.map((k) => ({ ...k }));
   }
 
   /** The verified host's id (never taken from the coordinator's word), or null. */
@@ -394,7 +400,12 @@ export class Room extends Emitter<RoomEvents> {
 
   private wireModeration(): void {
     const m = this.moderation;
-    m.on('control', ({ change }) => this.updateControl(change));
+    m.on('state', ({ record }) => {
+      // A newer record is in force here: replicate it (if coordinating) and report the new view.
+      this.roster.shared = { ...this.roster.shared, record };
+      if (this.isCoordinator) this.coordinator!.broadcastRoster([]);
+      this.emitControl();
+    });
     m.on('admit', ({ peerId }) => this.coordinator?.admitWaiting(peerId));
     m.on('deny', ({ peerId }) => this.coordinator?.refuse(peerId, 'denied'));
     m.on('expel', ({ peerId }) => this.membership.expel(peerId, 'kicked'));
@@ -467,6 +478,8 @@ export class Room extends Emitter<RoomEvents> {
   private becomeCoordinator(slot: Slot | null, fresh: boolean, gone: Departure[] = []): void {
     this.roster.takeOver();
     if (fresh) this.roster.found({ id: this.selfId, name: this.name, kind: this.kind, ...this.media });
+    // Replicate the record this peer verified, never one a former coordinator merely sent.
+    this.roster.shared = { ...this.roster.shared, record: this.moderation.record };
     const now = this.clock.now();
     for (const entry of this.roster.others()) this.mesh.touch(entry.id, now);
     this.coordinator = new Coordinator(this.coordinatorHost());
@@ -478,13 +491,6 @@ export class Room extends Emitter<RoomEvents> {
     if (fresh) this.emitJoin(this.describe(this.roster.get(this.selfId)!));
     this.emitParticipants();
     this.resolveJoin();
-  }
-
-  /** Replace room control (host layer) and replicate it. */
-  private updateControl(change: Partial<RoomControl>): void {
-    this.roster.control = { ...this.roster.control, ...change };
-    if (this.isCoordinator) this.coordinator!.broadcastRoster([]);
-    this.emitControl();
   }
 
   /** Send a host frame: the coordinator relays it to everyone; a coordinator sends it to all. */
@@ -664,8 +670,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private emitControl(): void {
-    this.emit('control', { control: this.roster.control });
-    this.moderation.handleControl(this.roster.control);
+    this.emit('control', { control: this.control });
+    this.moderation.handleKnocks(this.roster.shared.knocks);
   }
 
   private emitParticipants(): void {

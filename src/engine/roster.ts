@@ -1,11 +1,11 @@
 // The roster: who is in the room, in join order, and which coordinator speaks for it. Pure:
 // no links, no timers, no I/O. What guarantees one coordinator lives here together: the
 // acceptance rule for roster frames, the deterministic election and pending successor claims.
-import { cleanName, type ControlFrame, type Departure, type LeaveReason, type RoomControl, type RosterEntry } from './protocol.js';
+import { cleanName, type ControlFrame, type Departure, type LeaveReason, type RosterEntry, type RosterState } from './protocol.js';
 
 export type RosterFrame = Extract<ControlFrame, { t: 'roster' }>;
 
-export const initialControl = (): RoomControl => ({ nextOrder: 0, locked: false, lobby: false, bans: [], knocks: [] });
+export const initialShared = (): RosterState => ({ nextOrder: 0, knocks: [], record: null });
 
 /** What the caller knows when judging a roster frame. */
 export interface JudgeContext {
@@ -25,8 +25,8 @@ export interface RosterChange {
 }
 
 export class Roster {
-  /** Room control state (lock, lobby, bans, knocks) as replicated with the roster. */
-  control: RoomControl = initialControl();
+  /** What is replicated with the roster: join order, knocks and the host's record (unverified here). */
+  shared: RosterState = initialShared();
   epoch = 0;
   coordinatorId: string | null = null;
   /** When the coordinator was last heard from. */
@@ -73,8 +73,8 @@ export class Roster {
   /** A fresh room holding only this peer, which coordinates it. */
   found(self: Omit<RosterEntry, 'order'>): void {
     this.entries.clear();
-    this.control = { ...this.control, nextOrder: 0, knocks: [] };
-    this.add({ ...self, order: this.control.nextOrder++ } as RosterEntry);
+    this.shared = { ...this.shared, nextOrder: 0, knocks: [] };
+    this.add({ ...self, order: this.shared.nextOrder++ } as RosterEntry);
   }
 
   /** Take over as coordinator (a fresh room, or a successor's election). */
@@ -85,7 +85,7 @@ export class Roster {
 
   /** The join order the next admitted peer gets. */
   nextOrder(): number {
-    return this.control.nextOrder++;
+    return this.shared.nextOrder++;
   }
 
   add(entry: RosterEntry): void {
@@ -129,9 +129,7 @@ export class Roster {
   adopt(frame: RosterFrame, sender: string, now: number): RosterChange {
     this.pendingClaim = null;
     this.epoch = frame.epoch;
-    // Bans only grow from the coordinator's word: a coordinator cannot lift a ban it did not see lifted.
-    const bans = [...new Set([...this.control.bans, ...frame.state.bans])];
-    this.control = { ...frame.state, bans, knocks: frame.state.knocks.map((k) => ({ ...k, name: cleanName(k.name) })) };
+    this.shared = { ...frame.state, knocks: frame.state.knocks.map((k) => ({ ...k, name: cleanName(k.name) })) };
     const previous = this.entries;
     const gone = new Map(frame.gone.map((d) => [d.id, d.reason]));
     this.entries = new Map(frame.peers.map((entry) => [entry.id, { ...entry, name: cleanName(entry.name) }]));
@@ -154,7 +152,7 @@ export class Roster {
       coordinator: this.selfId,
       peers: [...this.entries.values()].map((e) => ({ ...e })),
       gone,
-      state: this.control,
+      state: this.shared,
     };
   }
 

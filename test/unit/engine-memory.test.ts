@@ -105,7 +105,15 @@ describe('engine over the in-memory bus', () => {
       '"x"',
       JSON.stringify({ t: 'nope' }),
       'x'.repeat(70_000),
-      JSON.stringify({ t: 'roster', epoch: 99, seq: 1, coordinator: c.selfId, peers: [], gone: [], state: a.control }),
+      JSON.stringify({
+        t: 'roster',
+        epoch: 99,
+        seq: 1,
+        coordinator: c.selfId,
+        peers: [],
+        gone: [],
+        state: { nextOrder: 0, knocks: [], record: null },
+      }),
       JSON.stringify({ t: 'signal', to: b.selfId, from: b.selfId, data: { candidate: null } }),
     ];
     for (const frame of evil) cToA.sendControl(frame);

@@ -24,17 +24,19 @@ describe('a rogue participant against the engine', () => {
     const h = harness('hostile');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
     await joinAll(h, a, b, c);
-    // In a room without a host, every host frame b is relayed ends up rejected there: that is how we see relaying.
+    // In a room without a host the coordinator relays no host frame at all; it refuses them itself.
     const relayed = record(b, 'rejected');
+    const refused = record(a, 'rejected');
     const before = a.dropped.malformed;
     expect(() => receive(h, a, c, `{"t":"host","cmd":${nested(20_000)}}`)).to.not.throw();
     await h.clock.advance(10);
     expect(a.dropped.malformed).to.equal(before + 1);
     expect(relayed).to.deep.equal([]);
-    // The same frame nested within the limit is relayed (and refused by b, as there is no host).
+    // The same frame nested within the limit is well formed: the coordinator refuses it (no host) and relays nothing.
     receive(h, a, c, `{"t":"host","cmd":${nested(8)}}`);
     await h.clock.advance(10);
-    expect(relayed).to.deep.equal([{ reason: 'no-host', from: c.selfId }]);
+    expect(refused).to.deep.equal([{ reason: 'no-host', from: c.selfId }]);
+    expect(relayed).to.deep.equal([]);
     // A message nested as deep never reaches a page either.
     const got = record(a, 'message');
     expect(() => h.endOf(a, c).receiveContent(`{"d":${nested(20_000)}}`)).to.not.throw();
@@ -57,7 +59,7 @@ describe('a rogue participant against the engine', () => {
         .filter((p) => p.id !== a.selfId)
         .map((p, i) => ({ id: p.id, name: p.name, kind: p.kind, order: i, audio: false, video: false, screen: false })),
       gone: [{ id: a.selfId, reason: 'kicked' as const }],
-      state: { ...c.control, locked: true },
+      state: { nextOrder: 9, knocks: [{ id: a.selfId, name: 'ann' }], record: null },
     };
     say(b, c, encodeControl(forged));
     say(

@@ -1,8 +1,8 @@
 // The roster on its own: the acceptance rule for roster frames, pending successor claims,
 // bans and the election. Pure: no links, no timers; every case builds its own roster.
 import { expect } from '@open-wc/testing';
-import type { RoomControl, RosterEntry } from '../../src/engine/protocol.js';
-import { Roster, initialControl, type JudgeContext, type RosterFrame } from '../../src/engine/roster.js';
+import type { RosterEntry, RosterState } from '../../src/engine/protocol.js';
+import { Roster, initialShared, type JudgeContext, type RosterFrame } from '../../src/engine/roster.js';
 
 const REAP_MS = 3000;
 const T0 = 1_700_000_000_000;
@@ -18,7 +18,7 @@ const entry = (id: string, order: number): RosterEntry => ({
 });
 
 /** A roster frame from `coordinator` listing `ids` in join order. */
-function rosterFrame(coordinator: string, epoch: number, ids: string[], control: Partial<RoomControl> = {}): RosterFrame {
+function rosterFrame(coordinator: string, epoch: number, ids: string[], shared: Partial<RosterState> = {}): RosterFrame {
   return {
     t: 'roster',
     epoch,
@@ -26,7 +26,7 @@ function rosterFrame(coordinator: string, epoch: number, ids: string[], control:
     coordinator,
     peers: ids.map((id, order) => entry(id, order)),
     gone: [],
-    state: { ...initialControl(), nextOrder: ids.length, ...control },
+    state: { ...initialShared(), nextOrder: ids.length, ...shared },
   };
 }
 
@@ -44,7 +44,7 @@ function following(self: string, ids: string[]): Roster {
 describe('roster: the acceptance rule', () => {
   it('rejects a successor roster forged by the next in line while the coordinator is alive', () => {
     const roster = following('cat', ['ann', 'bob', 'cat']);
-    const forged = rosterFrame('bob', 2, ['bob', 'cat'], { locked: true });
+    const forged = rosterFrame('bob', 2, ['bob', 'cat'], { knocks: [{ id: 'mallory', name: 'mallory' }] });
     expect(roster.judge(forged, 'bob', false, context(T0 + 10))).to.equal(false);
     expect(roster.judge(forged, 'bob', false, context(T0 + REAP_MS / 2 - 1))).to.equal(false);
     expect(roster.coordinatorId).to.equal('ann');
@@ -126,16 +126,15 @@ describe('roster: early claims', () => {
   });
 });
 
-describe('roster: bans and control', () => {
-  it('bans only grow from a coordinator’s roster; the rest of the control state follows it', () => {
+describe('roster: what it replicates', () => {
+  it('knocks and the host record follow the coordinator’s roster as sent (the record is verified elsewhere); names are cleaned', () => {
     const roster = following('cat', ['ann', 'bob', 'cat']);
-    roster.adopt(rosterFrame('ann', 1, ['ann', 'bob', 'cat'], { bans: ['fp-mallory'], locked: true }), 'ann', T0 + 1);
-    expect(roster.control.bans).to.deep.equal(['fp-mallory']);
-    roster.adopt(rosterFrame('ann', 1, ['ann', 'bob', 'cat'], { bans: [], locked: false }), 'ann', T0 + 2);
-    expect(roster.control.bans).to.deep.equal(['fp-mallory']);
-    expect(roster.control.locked).to.equal(false);
-    roster.adopt(rosterFrame('ann', 1, ['ann', 'bob', 'cat'], { bans: ['fp-trent'] }), 'ann', T0 + 3);
-    expect(roster.control.bans).to.deep.equal(['fp-mallory', 'fp-trent']);
+    const record = { p: 'kibitz-state', seq: 3 };
+    roster.adopt(rosterFrame('ann', 1, ['ann', 'bob', 'cat'], { knocks: [{ id: 'eve', name: 'Eve\u202e' }], record }), 'ann', T0 + 1);
+    expect(roster.shared.knocks).to.deep.equal([{ id: 'eve', name: 'Eve' }]);
+    expect(roster.shared.record).to.deep.equal(record);
+    roster.adopt(rosterFrame('ann', 1, ['ann', 'bob', 'cat']), 'ann', T0 + 2);
+    expect(roster.shared.knocks).to.deep.equal([]);
   });
 
   it('adopting a roster reports who came and who went, with the reason it gives', () => {

@@ -1,0 +1,140 @@
+// The room's moderation state as the host signed it: lock, waiting room and bans in one
+// record with a sequence number. Every peer verifies it against the key the room link
+// committed and keeps the highest sequence it verified, so a coordinator can replicate the
+// record or withhold news of a newer one, but never invent a ban, a lock or a lobby.
+import { KibitzError } from '../errors.js';
+import { buf, concatBytes, toBase64Url, utf8 } from './bytes.js';
+import { decodeSignature, normalizeFingerprint, signingKey, verifyKey } from './command.js';
+import { ECDSA_SHA256, isHostSecretKey } from './host-key.js';
+import { normalizeRoomName } from './room-keys.js';
+
+const TAG = 'kibitz-state';
+const VERSION = 1;
+/** Bans a record may hold: a full list is refused with ERR_BANS_FULL, never a broken room. */
+export const MAX_BANS = 256;
+const PEER_ID = /^[A-Za-z0-9]{1,64}$/;
+const MAX_ROOM = 1024;
+
+/** The signed fields. Bans are peer ids and normalised SHA-256 certificate fingerprints. */
+export interface RoomStateRecord {
+  p: 'kibitz-state';
+  v: 1;
+  /** Normalised room name. */
+  room: string;
+  /** Monotonic: a peer keeps the highest it verified. */
+  seq: number;
+  locked: boolean;
+  lobby: boolean;
+  bans: string[];
+}
+
+export interface SignedRoomState extends RoomStateRecord {
+  sig: string;
+}
+
+const isBan = (ban: unknown): ban is string =>
+  typeof ban === 'string' && (PEER_ID.test(ban) || (ban.length <= 95 && normalizeFingerprint(ban) === ban));
+
+/** Copy exactly the signed fields out of untrusted input, or null if any is out of shape. */
+function readRecord(input: unknown): RoomStateRecord | null {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
+  const { p, v, room, seq, locked, lobby, bans } = input as Record<string, unknown>;
+  if (p !== TAG || v !== VERSION) return null;
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM || /\p{Cs}/u.test(room)) return null;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return null;
+  if (typeof locked !== 'boolean' || typeof lobby !== 'boolean') return null;
+  if (!Array.isArray(bans) || bans.length > MAX_BANS || !bans.every(isBan) || new Set(bans).size !== bans.length) return null;
+  return { p, v, room, seq, locked, lobby, bans: [...bans] };
+}
+
+/**
+ * The exact bytes the host signs, length-prefixed like a host command's but under another
+ * tag, so neither can pass for the other:
+ *
+ *     str("kibitz-state") u8(1) str(room) u64be(seq) u8(locked) u8(lobby) u32be(n) str(ban)×n
+ * @example
+ * const message = encodeRoomState(record);
+ */
+export function encodeRoomState(record: RoomStateRecord): Uint8Array {
+  const fields = readRecord(record);
+  if (!fields) throw new KibitzError('ERR_BAD_COMMAND', 'room state fields are out of shape');
+  const parts: Uint8Array[] = [];
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n, false);
+    parts.push(b);
+  };
+  const str = (text: string) => {
+    const bytes = utf8(text);
+    u32(bytes.length);
+    parts.push(bytes);
+  };
+  str(fields.p);
+  parts.push(new Uint8Array([fields.v]));
+  str(fields.room);
+  u32(Math.floor(fields.seq / 2 ** 32));
+  u32(fields.seq % 2 ** 32);
+  parts.push(new Uint8Array([fields.locked ? 1 : 0, fields.lobby ? 1 : 0]));
+  u32(fields.bans.length);
+  for (const ban of fields.bans) str(ban);
+  return concatBytes(...parts);
+}
+
+/**
+ * Build a record for `room`: bans normalised and deduplicated; more than MAX_BANS is refused
+ * with ERR_BANS_FULL.
+ * @example createRoomState({ room: 'Team Standup', seq: Date.now(), locked: true, lobby: false, bans: [] })
+ */
+export function createRoomState(fields: { room: string; seq: number; locked: boolean; lobby: boolean; bans: string[] }): RoomStateRecord {
+  const bans = [...new Set(fields.bans.map((b) => normalizeFingerprint(b) || b))];
+  if (bans.length > MAX_BANS) throw new KibitzError('ERR_BANS_FULL', `a room holds at most ${MAX_BANS} bans: reset the room to lift them`);
+  const record = readRecord({
+    p: TAG,
+    v: VERSION,
+    room: normalizeRoomName(fields.room),
+    seq: Math.floor(fields.seq),
+    locked: fields.locked,
+    lobby: fields.lobby,
+    bans,
+  });
+  if (!record) throw new KibitzError('ERR_BAD_COMMAND', 'room state fields are out of shape');
+  return record;
+}
+
+/**
+ * Sign a record with the host key pair (WebCrypto ECDSA P-256 / SHA-256, 64-byte r||s).
+ * @example const signed = await signRoomState(record, hostSecretKey, link['host-key']);
+ */
+export async function signRoomState(record: RoomStateRecord, secretKey: Uint8Array, publicKey: string): Promise<SignedRoomState> {
+  const message = encodeRoomState(record);
+  if (!isHostSecretKey(secretKey)) throw new KibitzError('ERR_BAD_KEY', 'not a P-256 secret key');
+  const key = await signingKey(secretKey, publicKey);
+  const signature = new Uint8Array(await crypto.subtle.sign(ECDSA_SHA256, key, buf(message)));
+  return { ...readRecord(record)!, sig: toBase64Url(signature) };
+}
+
+/**
+ * Verify an untrusted record against the committed host key and the room. Never rejects.
+ * A record has no freshness window: it is state, and the highest verified `seq` wins.
+ * @example
+ * const result = await verifyRoomState(frame.record, { hostKey, room });
+ * if (result.ok && result.record.seq > current.seq) current = result.record;
+ */
+export async function verifyRoomState(
+  input: unknown,
+  ctx: { hostKey: string | Uint8Array; room: string },
+): Promise<{ ok: true; record: SignedRoomState } | { ok: false; reason: 'malformed' | 'signature' | 'room' }> {
+  try {
+    const fields = readRecord(input);
+    const signature = fields && decodeSignature((input as { sig?: unknown }).sig);
+    if (!fields || !signature) return { ok: false, reason: 'malformed' };
+    const key = await verifyKey(ctx.hostKey);
+    if (!key || !(await crypto.subtle.verify(ECDSA_SHA256, key, buf(signature), buf(encodeRoomState(fields))))) {
+      return { ok: false, reason: 'signature' };
+    }
+    if (fields.room !== normalizeRoomName(ctx.room)) return { ok: false, reason: 'room' };
+    return { ok: true, record: { ...fields, sig: toBase64Url(signature) } };
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+}

@@ -1,0 +1,109 @@
+// The room's moderation state (lock, waiting room, bans) as this peer last verified it: the
+// host's signed record with the highest sequence, or, in the soft-name tier, the name host's
+// unsigned one. Nothing else changes it: a coordinator can replicate a record or withhold a
+// newer one, never invent one.
+import { createRoomState, MAX_BANS, signRoomState, verifyRoomState, type SignedRoomState } from '../crypto/room-state.js';
+import { normalizeRoomName } from '../crypto/room-keys.js';
+
+export interface HostControl {
+  locked: boolean;
+  lobby: boolean;
+  /** Banned peer ids and normalised certificate fingerprints. */
+  bans: string[];
+}
+
+/** The soft-name tier's record: unsigned, honoured from the peer holding the host name (or, replicated, from the coordinator). */
+interface NamedState extends HostControl {
+  named: 1;
+  kind: 'state';
+  room: string;
+  seq: number;
+}
+
+export type StateVerdict = 'adopted' | 'old' | 'malformed' | 'signature' | 'room';
+
+const isNamedState = (v: unknown): v is NamedState => {
+  const o = v as NamedState;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    o.named === 1 &&
+    o.kind === 'state' &&
+    typeof o.room === 'string' &&
+    Number.isSafeInteger(o.seq) &&
+    o.seq >= 0 &&
+    typeof o.locked === 'boolean' &&
+    typeof o.lobby === 'boolean' &&
+    Array.isArray(o.bans) &&
+    o.bans.length <= MAX_BANS &&
+    o.bans.every((b) => typeof b === 'string' && b.length <= 128)
+  );
+};
+
+/** Whether a host frame carries a room-state record (of either tier) rather than a command. */
+export const isStateRecord = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && ((v as { p?: unknown }).p === 'kibitz-state' || (v as { kind?: unknown }).kind === 'state');
+
+export class HostState {
+  /** The record in force, to replicate with the roster; null until there is one. */
+  record: SignedRoomState | NamedState | null = null;
+  private checking: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly tier: 'none' | 'key' | 'name',
+    private readonly hostKey: string | undefined,
+    private readonly room: string,
+  ) {}
+
+  get control(): HostControl {
+    const r = this.record;
+    return r ? { locked: r.locked, lobby: r.lobby, bans: [...r.bans] } : { locked: false, lobby: false, bans: [] };
+  }
+
+  private get seq(): number {
+    return this.record?.seq ?? -1;
+  }
+
+  /** Verify a record and keep it if it is newer than the one in force. Checked in arrival order. */
+  offer(input: unknown): Promise<StateVerdict> {
+    const verdict = this.checking.then(() => this.check(input));
+    this.checking = verdict.catch(() => undefined);
+    return verdict;
+  }
+
+  private async check(input: unknown): Promise<StateVerdict> {
+    if (this.tier === 'none') return 'signature';
+    if (this.tier === 'name') {
+      if (!isNamedState(input)) return 'malformed';
+      if (input.room !== normalizeRoomName(this.room)) return 'room';
+      if (input.seq <= this.seq) return 'old';
+      this.record = {
+        named: 1,
+        kind: 'state',
+        room: input.room,
+        seq: input.seq,
+        locked: input.locked,
+        lobby: input.lobby,
+        bans: [...input.bans],
+      };
+      return 'adopted';
+    }
+    const result = await verifyRoomState(input, { hostKey: this.hostKey!, room: this.room });
+    if (!result.ok) return result.reason;
+    if (result.record.seq <= this.seq) return 'old';
+    this.record = result.record;
+    return 'adopted';
+  }
+
+  /**
+   * The next record, as the host makes it: the current control with `change` applied, a
+   * sequence above everything seen (the clock keeps it rising across a host's reloads).
+   * Throws ERR_BANS_FULL past MAX_BANS.
+   */
+  async next(change: Partial<HostControl>, now: number, key: { secret: Uint8Array; publicKey: string } | null): Promise<unknown> {
+    const fields = { ...this.control, ...change, room: this.room, seq: Math.max(this.seq + 1, Math.floor(now)) };
+    const record = createRoomState(fields);
+    if (this.tier === 'name' || !key) return { named: 1, kind: 'state', ...record };
+    return signRoomState(record, key.secret, key.publicKey);
+  }
+}
