@@ -160,4 +160,34 @@ describe('room state from the host’s signed record', () => {
     expect(after).to.deep.equal([{ reason: 'replay', from: host.selfId }]);
     expect(ids(ann)).to.have.length(3);
   });
+
+  it('a guest’s name is the one it knocked with: a second hello while waiting changes nothing the host sees or admits', async () => {
+    const { h, key, host, others } = await hostedRoom(['ann']);
+    const [ann] = others;
+    await host.moderate('lobby-on');
+    await settle(h);
+    const guest = makeGuest(h, 'Alice', key.publicKey);
+    const waiting = guest.join();
+    await settle(h);
+    expect(guest.state).to.equal('waiting');
+    expect(host.knocks.map((k) => k.name)).to.deep.equal(['Alice']);
+    // The guest's own end of its link to the coordinator, found from the coordinator's side.
+    const guestEnd = h.net.links.find((l) => !l.closed && l.remoteId === guest.selfId)!.peer!;
+    guestEnd.sendControl(
+      JSON.stringify({
+        t: 'hello',
+        v: 1,
+        id: guest.selfId,
+        name: 'Mallory',
+        kind: 'person',
+        media: { audio: false, video: false, screen: false },
+      }),
+    );
+    await settle(h);
+    expect(host.knocks.map((k) => k.name)).to.deep.equal(['Alice']);
+    await host.moderate('admit', guest.selfId);
+    await settle(h);
+    await waiting;
+    expect(ann.participants.find((p) => p.id === guest.selfId)!.name).to.equal('Alice');
+  });
 });
