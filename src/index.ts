@@ -21,6 +21,7 @@ export {
   KibitzHostEvent,
   KibitzLockEvent,
   KibitzLobbyEvent,
+  KibitzSafetyEvent,
   type KibitzEventMap,
   type KibitzStateDetail,
   type KibitzJoinDetail,
@@ -40,6 +41,7 @@ export {
   type KibitzHostDetail,
   type KibitzLockDetail,
   type KibitzLobbyDetail,
+  type KibitzSafetyDetail,
 } from './element/events.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
 export { createRoom, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
@@ -47,6 +49,7 @@ export { generateHostKey, sealHostKey, unsealHostKey } from './crypto/host-key.j
 export { normalizeRoomName } from './crypto/room-keys.js';
 export { Room, type Participant, type RoomState, type RoomEvents, type RoomOptions } from './engine/room.js';
 export { rtcLinkFactory } from './engine/rtc-link.js';
+export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './engine/safety.js';
 export { PeerJsTransport } from './signaling/peerjs.js';
 export { BroadcastTransport } from './signaling/broadcast.js';
 export { MemoryBus } from './signaling/memory.js';

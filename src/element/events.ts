@@ -7,6 +7,7 @@
 // knows it; an event that only knows an id carries `peerId`.
 import type { KibitzErrorCode } from '../errors.js';
 import type { MediaSlot } from '../engine/link.js';
+import type { SafetyAlarm, Trust } from '../engine/safety.js';
 import type { LeaveReason } from '../engine/protocol.js';
 import type { OfferOutcome, Participant, RoomState } from '../engine/room.js';
 
@@ -115,6 +116,16 @@ export interface KibitzLockDetail {
 }
 export interface KibitzLobbyDetail {
   on: boolean;
+}
+export interface KibitzSafetyDetail {
+  /** The other end of the pair. */
+  peer: Participant;
+  /** The pair's safety code (five groups of three digits) to compare aloud; null until derived, or after its exchange failed. */
+  code: string | null;
+  /** `unverified`, `verified` (its code was confirmed on this browser profile) or `changed` (its name was confirmed on another device). */
+  trust: Trust;
+  /** `commitment`: the exchange was tampered with; `mismatch`: the people said the codes differ; `changed`: see `trust`. */
+  alarm?: SafetyAlarm;
 }
 
 /** The base of every `kibitz-*` event: bubbles, composed, not cancelable unless it has a default action. */
@@ -236,6 +247,12 @@ export class KibitzLobbyEvent extends KibitzEvent<KibitzLobbyDetail> {
     super('kibitz-lobby', detail);
   }
 }
+/** A pair's safety code became known, its trust changed, or an alarm went off. */
+export class KibitzSafetyEvent extends KibitzEvent<KibitzSafetyDetail> {
+  constructor(detail: KibitzSafetyDetail) {
+    super('kibitz-safety', detail);
+  }
+}
 
 /** Every `kibitz-*` event by name. */
 export interface KibitzEventMap {
@@ -257,6 +274,7 @@ export interface KibitzEventMap {
   'kibitz-host': KibitzHostEvent;
   'kibitz-lock': KibitzLockEvent;
   'kibitz-lobby': KibitzLobbyEvent;
+  'kibitz-safety': KibitzSafetyEvent;
 }
 
 // The events bubble, so any element or document listener sees them typed.
@@ -280,6 +298,7 @@ declare global {
     'kibitz-host': KibitzHostEvent;
     'kibitz-lock': KibitzLockEvent;
     'kibitz-lobby': KibitzLobbyEvent;
+    'kibitz-safety': KibitzSafetyEvent;
   }
   interface HTMLElementEventMap {
     'kibitz-state': KibitzStateEvent;
@@ -300,5 +319,6 @@ declare global {
     'kibitz-host': KibitzHostEvent;
     'kibitz-lock': KibitzLockEvent;
     'kibitz-lobby': KibitzLobbyEvent;
+    'kibitz-safety': KibitzSafetyEvent;
   }
 }

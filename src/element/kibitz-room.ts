@@ -7,6 +7,7 @@ import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
+import { IndexedDbPinStore } from './pins.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
@@ -31,6 +32,9 @@ import { styles } from './styles.js';
  * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button kick`, `button admit`, `button deny`).
  * @csspart host-menu - The host's panel: lock, waiting room, and the waiting list (shown only to the verified host).
  * @csspart notice - The full panel shown to a waiting, refused or kicked guest.
+ * @csspart badge - A trust badge on another participant's tile: `badge verified` (its safety code was confirmed on this browser), `badge changed` (its name was confirmed on another device), `badge alarm` (the safety check was tampered with, or the codes did not match).
+ * @csspart safety - The panel a tile's `button verify` opens: the pair's code (`safety-code`) with `button match` and `button mismatch`.
+ * @csspart safety-code - The safety code to read aloud (five groups of three digits).
  * @csspart files - The built-in file prompt: offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` link and `button dismiss-file`).
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
@@ -60,6 +64,7 @@ import { styles } from './styles.js';
  * @fires {KibitzLobbyEvent} kibitz-lobby - The waiting room was turned on or off: `{ on }`.
  * @fires {KibitzRefusedEvent} kibitz-refused - The room did not let this peer in: `{ reason }`, `locked`, `denied` or `banned`.
  * @fires {KibitzConnectionEvent} kibitz-connection - A direct link is `reconnecting` or `connected` again: `{ peerId, state }`.
+ * @fires {KibitzSafetyEvent} kibitz-safety - A pair's safety code is ready, its trust changed, or an alarm went off: `{ peer, code, trust, alarm? }` (`trust`: `unverified`, `verified` or `changed`; `alarm`: `commitment`, `mismatch` or `changed`).
  */
 export class KibitzRoomElement extends LitElement {
   static override styles = styles;
@@ -128,6 +133,12 @@ export class KibitzRoomElement extends LitElement {
     ended: () => this.local.stop(),
     canPrompt: () => !this.headless,
   });
+  /** Pins of peers whose safety code this browser's user confirmed; every Room reads them afresh. */
+  private readonly pins = new IndexedDbPinStore();
+  /** The certificate read from this profile's store, once known. */
+  private storedCertificate: RTCCertificate | null = null;
+  /** The participant whose safety-code panel is open. */
+  private verifying: string | null = null;
   /** The host key unsealed by claimHost() before joining; the next Room proves it. */
   private hostSecret: Uint8Array | null = null;
   private readonly onPageHide = () => this.leave();
@@ -161,6 +172,31 @@ export class KibitzRoomElement extends LitElement {
   /** Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, … }`. */
   get participants(): Participant[] {
     return this.call.participants;
+  }
+
+  /**
+   * This browser's DTLS certificate fingerprint: what the others see on their links to you.
+   * Null until the certificate is known (it is read when the element connects).
+   */
+  get selfFingerprint(): string | null {
+    const certificate = this.certificate ?? this.storedCertificate;
+    return this.engine?.selfFingerprint ?? (certificate ? fingerprintOf(certificate) : null);
+  }
+
+  /**
+   * Say whether the safety code you compared with participant `id` (`participants[].safetyCode`,
+   * read aloud or shown side by side) matched. A match pins that participant's device with its
+   * name on this browser profile: it shows `verified`, also after a reload. No match raises the
+   * `mismatch` alarm (`kibitz-safety`): someone may be in the middle; leave, or meet elsewhere.
+   * Rejects with ERR_UNKNOWN_PEER, or ERR_NO_SAFETY_CODE before the pair's code is ready.
+   */
+  async confirmSafetyCode(id: string, matches: boolean): Promise<void> {
+    try {
+      if (!this.engine) throw notJoined();
+      await this.engine.confirmSafetyCode(id, matches);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_UNKNOWN_PEER'));
+    }
   }
 
   /** The verified host's id, or null (open room, or the host is not here). */
@@ -321,7 +357,7 @@ export class KibitzRoomElement extends LitElement {
     super.connectedCallback();
     window.addEventListener('pagehide', this.onPageHide);
     // Warm the certificate lookup so join() does not wait on IndexedDB.
-    if (!this.certificate) void persistentCertificate();
+    if (!this.certificate) void persistentCertificate().then((certificate) => void (this.storedCertificate = certificate));
     if (this.autojoin && this.state !== 'joined') void this.join().catch(quiet);
   }
 
@@ -377,6 +413,7 @@ export class KibitzRoomElement extends LitElement {
       host: { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName },
       localFingerprint: certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null,
       hostSecret: this.hostSecret,
+      pins: this.pins,
       ...files,
     };
   }
@@ -414,6 +451,25 @@ export class KibitzRoomElement extends LitElement {
     return tiles;
   }
 
+  /** The Verify control of a remote tile. */
+  private verifyControls(peer: Participant) {
+    return {
+      open: this.verifying === peer.id,
+      alarm: this.call.alarms.get(peer.id) ?? null,
+      toggle: () => void this.showCode(this.verifying === peer.id ? null : peer.id, peer.id),
+      answer: (matches: boolean) => void this.confirmSafetyCode(peer.id, matches).then(() => this.showCode(null, peer.id), quiet),
+    };
+  }
+
+  /** Open one tile's code panel (or none); focus follows, to the choice or back to the button. */
+  private async showCode(open: string | null, peerId: string): Promise<void> {
+    this.verifying = open;
+    this.requestUpdate();
+    await this.updateComplete;
+    const part = open ? 'match' : 'verify';
+    this.renderRoot.querySelector<HTMLElement>(`[data-peer="${peerId}"] [part~="${part}"]`)?.focus();
+  }
+
   private stateText(): string {
     return stateLine(this.state, this.participants.length - 1, this.call.reconnecting.size > 0, this.call.lastError);
   }
@@ -433,7 +489,13 @@ export class KibitzRoomElement extends LitElement {
         ${this.isHost && inCall ? hostMenuView(this, this.hostActions) : nothing}
         ${filesView(this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
         <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
-          ${this.tiles().map((tile) => tileView(tile, this.isHost ? () => void this.kick(tile.peer.id).catch(quiet) : null))}
+          ${this.tiles().map((tile) =>
+            tileView(
+              tile,
+              this.isHost ? () => void this.kick(tile.peer.id).catch(quiet) : null,
+              inCall ? this.verifyControls(tile.peer) : null,
+            ),
+          )}
         </div>
         <div part="controls" class="controls" role="toolbar" aria-label="Call controls">
           ${inCall
@@ -467,5 +529,6 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
 }
 
 const notJoined = () => new KibitzError('ERR_NOT_JOINED', 'join the room first');
+const fingerprintOf = (certificate: RTCCertificate) => normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null;
 /** A button's failure is already reported as `kibitz-error`. */
 const quiet = () => undefined;

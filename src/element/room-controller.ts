@@ -7,6 +7,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { KibitzError, toKibitzError } from '../errors.js';
 import { Room, type FileOffer, type IncomingFile, type Participant, type RoomOptions, type RoomState } from '../engine/room.js';
 import type { MediaSlot } from '../engine/link.js';
+import type { SafetyAlarm } from '../engine/safety.js';
 import {
   KibitzConnectionEvent,
   KibitzCoordinatorEvent,
@@ -24,6 +25,7 @@ import {
   KibitzParticipantsEvent,
   KibitzProgressEvent,
   KibitzRefusedEvent,
+  KibitzSafetyEvent,
   KibitzStateEvent,
   KibitzTrackEvent,
 } from './events.js';
@@ -69,6 +71,8 @@ export class RoomController implements ReactiveController {
   readonly reconnecting = new Set<string>();
   /** The message of the last error reported, until the next successful join. */
   lastError: string | null = null;
+  /** The last safety alarm about each participant still here, until it is confirmed verified. */
+  readonly alarms = new Map<string, SafetyAlarm>();
   /** Offers no page listener took, waiting in the element's own prompt. */
   offers: PromptedOffer[] = [];
   /** Files accepted in the element's own prompt, until dismissed. */
@@ -249,6 +253,12 @@ export class RoomController implements ReactiveController {
       engine.on('knock', (detail) => fire(new KibitzKnockEvent(detail))),
       engine.on('lock', (detail) => fire(new KibitzLockEvent(detail))),
       engine.on('lobby', (detail) => fire(new KibitzLobbyEvent(detail))),
+      engine.on('safety', (detail) => {
+        if (detail.alarm) this.alarms.set(detail.peer.id, detail.alarm);
+        else if (detail.trust === 'verified') this.alarms.delete(detail.peer.id);
+        fire(new KibitzSafetyEvent(detail));
+      }),
+      engine.on('leave', ({ peer }) => this.alarms.delete(peer.id)),
     ];
   }
 

@@ -104,6 +104,38 @@ export const styles = css`
     font-size: 0.8em;
     background: var(--kibitz-danger, #d64545);
   }
+  .verify {
+    position: absolute;
+    top: 6px;
+    left: 6px;
+    padding: 0.25em 0.6em;
+    font-size: 0.8em;
+  }
+  .safety {
+    position: absolute;
+    inset: 40px 6px auto;
+    padding: 8px;
+    border-radius: calc(var(--kibitz-radius, 10px) / 2);
+    background: rgb(0 0 0 / 0.85);
+    font-size: 0.85em;
+    text-align: center;
+  }
+  .safety p {
+    margin: 0 0 6px;
+  }
+  .safety .code {
+    font-size: 1.5em;
+    font-variant-numeric: tabular-nums;
+    letter-spacing: 0.05em;
+  }
+  .trust.verified {
+    color: #7ee2a8;
+  }
+  .trust.changed,
+  .trust.alarm {
+    color: #ffb4a8;
+    font-weight: 600;
+  }
   .controls {
     display: flex;
     flex-wrap: wrap;

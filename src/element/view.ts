@@ -2,6 +2,7 @@
 // a tile and of the host's panel. The element decides what to show and wires the actions.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Participant, RoomState } from '../engine/room.js';
+import type { SafetyAlarm } from '../engine/safety.js';
 import { formatBytes } from '../engine/transfer.js';
 import type { PromptedOffer, SavedFile } from './room-controller.js';
 
@@ -42,8 +43,57 @@ export interface Tile {
   screen: boolean;
 }
 
-/** A participant's tile; `kick` (shown to the host, on others' camera tiles) removes it. */
-export function tileView({ peer, stream, screen }: Tile, kick: (() => void) | null): TemplateResult {
+/** The safety-code controls of a remote camera tile. */
+export interface VerifyControls {
+  /** The code panel is open on this tile. */
+  open: boolean;
+  /** The last alarm about this peer, if any. */
+  alarm: SafetyAlarm | null;
+  toggle(): void;
+  answer(matches: boolean): void;
+}
+
+/** The trust badge of a tile: a CSS part per state, with words (not colour alone). */
+function trustBadge(peer: Participant, alarm: SafetyAlarm | null): TemplateResult | typeof nothing {
+  if (alarm === 'commitment' || alarm === 'mismatch') {
+    const why = alarm === 'commitment' ? 'the safety check was tampered with' : 'the safety codes did not match';
+    return html`<span part="badge alarm" class="trust alarm" role="alert">⚠ not safe: ${why}</span>`;
+  }
+  if (peer.trust === 'changed') {
+    return html`<span part="badge changed" class="trust changed" role="alert">⚠ ${peer.name || 'Guest'} is on a new device: verify again</span>`;
+  }
+  if (peer.trust === 'verified') return html`<span part="badge verified" class="trust verified">✓ verified</span>`;
+  return nothing;
+}
+
+/**
+ * The "Verify" control and its panel: the pair's code to read aloud, then Match / No match.
+ * The panel is a labelled group that follows its button in the tab order.
+ */
+function verifyView(peer: Participant, verify: VerifyControls): TemplateResult {
+  const label = peer.name || 'guest';
+  const panel = `safety-${peer.id}`;
+  return html`
+    <button part="button verify" class="verify" aria-expanded=${String(verify.open)} aria-controls=${panel}
+      ?disabled=${!peer.safetyCode} aria-label=${`Verify ${label}: compare your safety code`} @click=${verify.toggle}>
+      ${peer.safetyCode ? 'Verify' : 'Verifying…'}
+    </button>
+    ${verify.open && peer.safetyCode
+      ? html`<div part="safety" class="safety" id=${panel} role="group" aria-label=${`Safety code with ${label}`}
+          @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && verify.toggle()}>
+          <p>Read this aloud with ${label}. Their screen must show the same code for you.</p>
+          <p part="safety-code" class="code">${peer.safetyCode}</p>
+          <button part="button match" @click=${() => verify.answer(true)}>Match</button>
+          <button part="button mismatch" @click=${() => verify.answer(false)}>No match</button>
+        </div>`
+      : nothing}`;
+}
+
+/**
+ * A participant's tile; `kick` (shown to the host, on others' camera tiles) removes it;
+ * `verify` (on others' camera tiles) compares the pair's safety code.
+ */
+export function tileView({ peer, stream, screen }: Tile, kick: (() => void) | null, verify: VerifyControls | null = null): TemplateResult {
   const label = peer.name || 'Guest';
   return html`
     <figure part="tile${peer.self ? ' self' : ''}${screen ? ' screen' : ''}" class="tile" role="listitem" data-peer=${peer.id}>
@@ -55,7 +105,9 @@ export function tileView({ peer, stream, screen }: Tile, kick: (() => void) | nu
         ${label}${peer.self ? ' (you)' : ''}${screen ? ' — screen' : ''}
         ${!screen && !peer.audio ? html`<span class="muted" aria-label="microphone off">· muted</span>` : nothing}
         ${peer.host ? html`<span class="badge">· host</span>` : nothing}
+        ${!peer.self && !screen ? trustBadge(peer, verify?.alarm ?? null) : nothing}
       </figcaption>
+      ${verify && !peer.self && !screen ? verifyView(peer, verify) : nothing}
       ${kick && !peer.self && !screen
         ? html`<button part="button kick" class="kick" aria-label=${`Remove ${peer.name || 'guest'} from the call`} @click=${kick}>Remove</button>`
         : nothing}
