@@ -88,6 +88,18 @@ export class RtcLink implements Link {
     this.shutdown('failed');
   }
 
+  /**
+   * Relay-only: a link that dies before it ever gathered a relay candidate died for want of
+   * one, and says so. Firefox keeps trying an unreachable TURN server over UDP for ~11 s, but
+   * the far end's ICE gives up sooner and the channels close: without this a joiner would
+   * redial until its join timed out instead of failing closed with ERR_NO_RELAY.
+   */
+  private diedWithoutRelay(): boolean {
+    if (this.relayTimer === undefined || this.closed || this.relayGathered || this.opened) return false;
+    this.noRelay();
+    return true;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -118,7 +130,9 @@ export class RtcLink implements Link {
       handlers.open();
       this.pump();
     };
-    this.control.onclose = () => this.shutdown('closed');
+    this.control.onclose = () => {
+      if (!this.diedWithoutRelay()) this.shutdown('closed');
+    };
     this.control.onmessage = (event) => handlers.control(event.data);
     this.content.onmessage = (event) => handlers.content(event.data);
     this.content.onopen = () => this.pump();
@@ -132,6 +146,7 @@ export class RtcLink implements Link {
       this.restartTimer = undefined;
       this.options.handlers.state?.('connected');
     } else if (state === 'failed') {
+      if (this.diedWithoutRelay()) return;
       // A flapping network: restart ICE over the existing signaling path and give the pair a
       // bounded time to recover before the link is declared gone.
       this.options.handlers.state?.('reconnecting');

@@ -12,6 +12,9 @@ export async function brokerUrl(): Promise<string> {
   return url;
 }
 
+/** This page runs in Firefox: a test that cannot run there says why, next to the test. */
+export const inFirefox = /\bFirefox\//.test(navigator.userAgent);
+
 let counter = 0;
 export const uniqueRoom = (label: string) => `${label} ${Date.now()} ${++counter} ${Math.random()}`;
 
@@ -75,7 +78,10 @@ RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnectio
 };
 
 /** The live WebRTC pieces of the link from `el` to one peer: its connection and its `control` and `content` channels. */
-export function wireOf(el: KibitzRoomElement, peerId: string): { link: RtcLink; pc: RTCPeerConnection; control: RTCDataChannel; content: RTCDataChannel } {
+export function wireOf(
+  el: KibitzRoomElement,
+  peerId: string,
+): { link: RtcLink; pc: RTCPeerConnection; control: RTCDataChannel; content: RTCDataChannel } {
   const link = engineOf(el).link(peerId);
   if (!(link instanceof RtcLink)) throw new Error(`${el.name} has no WebRTC link to ${peerId}`);
   const channels = channelsByConnection.get(link.pc);

@@ -15,6 +15,9 @@ export const firefoxPrefs = {
   // Host candidates carry the interface address, not an mDNS name: peers in another browser
   // (a Chromium page) must resolve them without multicast DNS.
   'media.peerconnection.ice.obfuscate_host_addresses': false,
+  // Use the loopback interface too: the test TURN server (coturn) listens on 127.0.0.1 only,
+  // and without this Firefox gathers no relay candidate from it.
+  'media.peerconnection.ice.loopback': true,
   // Pages may play remote media without a gesture, as Chromium's autoplay switch allows.
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
