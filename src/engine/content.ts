@@ -6,7 +6,9 @@ import type { Clock } from './clock.js';
 import type { Mesh } from './mesh.js';
 import { MAX_CONTENT_DEPTH, MAX_CONTENT_FRAME, decodeContent, encodeContentBinary, encodeContentJson, nestsWithin } from './protocol.js';
 import type { RoomEvents } from './room-types.js';
-import { Inbound, Outbound, newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
+import { newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
+import { Inbound } from './transfer-in.js';
+import { Outbound } from './transfer-out.js';
 
 /** Outbound transfer progress is reported at most this often. */
 const PROGRESS_EVERY_MS = 100;

@@ -1,9 +1,9 @@
 import { expect } from '@open-wc/testing';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { KibitzErrorCode } from '../../src/errors.js';
+import { Inbound } from '../../src/engine/transfer-in.js';
 import {
   DEFAULT_FILE_LIMITS,
-  Inbound,
   MAX_OPEN_PER_SENDER,
   resolveAcceptFiles,
   resolveFileLimits,
