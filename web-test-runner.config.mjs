@@ -1,10 +1,12 @@
-// Browser tests: real headless Debian Chromium, real RTCPeerConnections, and the real
-// PeerJS broker started on localhost for the whole run (server commands reach it).
+// Browser tests: real headless Debian Chromium, then Debian Firefox ESR (over WebDriver BiDi),
+// real RTCPeerConnections, and the real PeerJS broker started on localhost for the whole run
+// (server commands reach it). A test that cannot run in Firefox says why, next to the test.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { startBroker } from './scripts/broker.mjs';
 import { startTurn } from './scripts/turn.mjs';
 import { chromiumLaunchOptions } from './test/support/chromium.mjs';
+import { firefoxLaunchOptions, puppeteer } from './test/support/firefox.mjs';
 
 function brokerPlugin() {
   let broker;
@@ -49,6 +51,8 @@ export default {
   files: ['test/unit/**/*.test.ts', 'test/browser/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
+  // One browser at a time: both share the machine's cores, and the load tests time real work.
+  concurrentBrowsers: 1,
   browserStartTimeout: 60_000,
   testsStartTimeout: 60_000,
   testsFinishTimeout: 300_000,
@@ -57,6 +61,12 @@ export default {
   browsers: [
     chromeLauncher({
       launchOptions: chromiumLaunchOptions(),
+    }),
+    // chromeLauncher drives any browser puppeteer-core can launch; with `browser: 'firefox'`
+    // it speaks WebDriver BiDi to the system Firefox ESR.
+    chromeLauncher({
+      puppeteer,
+      launchOptions: firefoxLaunchOptions(),
     }),
   ],
 };

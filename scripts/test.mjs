@@ -76,13 +76,16 @@ if (!broken && (wants('browser') || wants('e2e'))) {
 
 if (!broken && wants('browser')) {
   const wtr = await run('npx', ['--no-install', 'wtr', '--static-logging']);
-  const lines = stripAnsi(wtr.out).match(/(\d+) passed, (\d+) failed/g) ?? [];
-  const last = lines.at(-1)?.match(/(\d+) passed, (\d+) failed/);
+  // One progress line per browser (Chromium, then Firefox): the last line of each counts.
+  const byBrowser = new Map();
+  for (const m of stripAnsi(wtr.out).matchAll(/^(\w+):\s*\|.*\| (\d+) passed, (\d+) failed/gm))
+    byBrowser.set(m[1], [Number(m[2]), Number(m[3])]);
+  const last = byBrowser.size ? [...byBrowser.values()].reduce(([p, f], [q, g]) => [p + q, f + g]) : null;
   if (last) {
-    passed += Number(last[1]);
-    failed += Number(last[2]);
+    passed += last[0];
+    failed += last[1];
   }
-  if (!last || (wtr.code !== 0 && Number(last?.[2] ?? 0) === 0)) {
+  if (!last || (wtr.code !== 0 && last[1] === 0)) {
     console.log('web-test-runner did not finish cleanly');
     failed++;
     broken = true;
