@@ -32,7 +32,12 @@ export function stateLine(state: RoomState, others: number, reconnecting: boolea
 /** Up to two initials for a tile without video; `?` for a nameless guest. */
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
-  return (parts.slice(0, 2).map((p) => [...p][0]).join('') || '?').toUpperCase();
+  return (
+    parts
+      .slice(0, 2)
+      .map((p) => [...p][0])
+      .join('') || '?'
+  ).toUpperCase();
 }
 
 /** One remote or local tile: a camera (with audio) or a screen share. */
@@ -78,15 +83,17 @@ function verifyView(peer: Participant, verify: VerifyControls): TemplateResult {
       ?disabled=${!peer.safetyCode} aria-label=${`Verify ${label}: compare your safety code`} @click=${verify.toggle}>
       ${peer.safetyCode ? 'Verify' : 'Verifying…'}
     </button>
-    ${verify.open && peer.safetyCode
-      ? html`<div part="safety" class="safety" id=${panel} role="group" aria-label=${`Safety code with ${label}`}
+    ${
+      verify.open && peer.safetyCode
+        ? html`<div part="safety" class="safety" id=${panel} role="group" aria-label=${`Safety code with ${label}`}
           @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && verify.toggle()}>
           <p>Read this aloud with ${label}. Their screen must show the same code for you.</p>
           <p part="safety-code" class="code">${peer.safetyCode}</p>
           <button part="button match" @click=${() => verify.answer(true)}>Match</button>
           <button part="button mismatch" @click=${() => verify.answer(false)}>No match</button>
         </div>`
-      : nothing}`;
+        : nothing
+    }`;
 }
 
 /**
@@ -108,9 +115,11 @@ export function tileView({ peer, stream, screen }: Tile, kick: (() => void) | nu
         ${!peer.self && !screen ? trustBadge(peer, verify?.alarm ?? null) : nothing}
       </figcaption>
       ${verify && !peer.self && !screen ? verifyView(peer, verify) : nothing}
-      ${kick && !peer.self && !screen
-        ? html`<button part="button kick" class="kick" aria-label=${`Remove ${peer.name || 'guest'} from the call`} @click=${kick}>Remove</button>`
-        : nothing}
+      ${
+        kick && !peer.self && !screen
+          ? html`<button part="button kick" class="kick" aria-label=${`Remove ${peer.name || 'guest'} from the call`} @click=${kick}>Remove</button>`
+          : nothing
+      }
     </figure>`;
 }
 
@@ -131,8 +140,9 @@ export function hostMenuView(
     <section part="host-menu" class="host-menu" aria-label="Host controls">
       <button part="button lock" aria-pressed=${String(locked)} @click=${act.toggleLock}>${locked ? 'Unlock room' : 'Lock room'}</button>
       <button part="button lobby" aria-pressed=${String(lobby)} @click=${act.toggleLobby}>${lobby ? 'Waiting room off' : 'Waiting room on'}</button>
-      ${knocks.length
-        ? html`<ul class="knocks" aria-label="Waiting to join">
+      ${
+        knocks.length
+          ? html`<ul class="knocks" aria-label="Waiting to join">
             ${knocks.map(
               (k) => html`<li>
                 <span>${k.name || 'Guest'}</span>
@@ -141,7 +151,8 @@ export function hostMenuView(
               </li>`,
             )}
           </ul>`
-        : html`<span class="quiet">Nobody is waiting.</span>`}
+          : html`<span class="quiet">Nobody is waiting.</span>`
+      }
     </section>
   `;
 }
