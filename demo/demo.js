@@ -17,7 +17,10 @@ if (location.hash.length <= 1) {
         hostName: form.get('hostName') || undefined,
         base: location.origin + '/',
       });
-      for (const [id, href] of [['host-link', made.link], ['guest-link', made.guestLink]]) {
+      for (const [id, href] of [
+        ['host-link', made.link],
+        ['guest-link', made.guestLink],
+      ]) {
         $(id).href = $(id).textContent = href;
       }
       $('links').hidden = false;
@@ -59,7 +62,10 @@ if (location.hash.length <= 1) {
     $('host-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
-      room.claimHost?.(form.get('passphrase')).then(() => log('You are the host.'), (err) => log(`${err.code}: ${err.message}`));
+      room.claimHost?.(form.get('passphrase')).then(
+        () => log('You are the host.'),
+        (err) => log(`${err.code}: ${err.message}`),
+      );
     });
   }
 }

@@ -103,7 +103,8 @@ export class Bench {
   /** Open `count` pages of one kind, two at a time. */
   async openMany(kind, count, query) {
     const pages = [];
-    for (let i = 0; i < count; i += 2) pages.push(...(await Promise.all([this.open(kind, query), ...(i + 1 < count ? [this.open(kind, query)] : [])])));
+    for (let i = 0; i < count; i += 2)
+      pages.push(...(await Promise.all([this.open(kind, query), ...(i + 1 < count ? [this.open(kind, query)] : [])])));
     return pages;
   }
 

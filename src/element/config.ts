@@ -4,7 +4,7 @@ import { KibitzError } from '../errors.js';
 import { BroadcastTransport } from '../signaling/broadcast.js';
 import { PeerJsTransport } from '../signaling/peerjs.js';
 import type { SignalingTransport } from '../signaling/transport.js';
-import { MAX_NAME_LENGTH } from '../engine/protocol.js';
+import { MAX_NAME_LENGTH, cleanName } from '../engine/protocol.js';
 
 export interface MediaWish {
   audio: boolean;
@@ -62,9 +62,9 @@ export function makeTransport(value: string | null | undefined): SignalingTransp
 }
 
 export function parseName(value: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  const name = (value ?? '').normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if ([...name].length > MAX_NAME_LENGTH) throw bad('name', `at most ${MAX_NAME_LENGTH} characters`);
+  // The same cleaning every receiver applies, so what you set is what the others see.
+  const name = cleanName(value ?? '', Infinity);
+  if (name.length > MAX_NAME_LENGTH) throw bad('name', `at most ${MAX_NAME_LENGTH} characters`);
   return name;
 }
 

@@ -8,6 +8,7 @@ import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
+import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
@@ -415,6 +416,7 @@ export class KibitzRoomElement extends LitElement {
       hostSecret: this.hostSecret,
       pins: this.pins,
       ...files,
+      replayStore: localReplayStore(this.hostKey),
     };
   }
 
@@ -498,11 +500,13 @@ export class KibitzRoomElement extends LitElement {
           )}
         </div>
         <div part="controls" class="controls" role="toolbar" aria-label="Call controls">
-          ${inCall
-            ? html`<button part="button leave" class="leave" @click=${() => this.leave()}>Leave</button>`
-            : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(quiet)}>
+          ${
+            inCall
+              ? html`<button part="button leave" class="leave" @click=${() => this.leave()}>Leave</button>`
+              : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(quiet)}>
                 ${busy ? 'Joining…' : 'Join call'}
-              </button>`}
+              </button>`
+          }
           <button part="button mic" aria-pressed=${String(this.local.micOn)} ?disabled=${!inCall}
             @click=${() => void this.setMicrophone(!this.local.micOn).catch(quiet)}>${this.local.micOn ? 'Mute' : 'Unmute'}</button>
           <button part="button camera" aria-pressed=${String(this.local.cameraOn)} ?disabled=${!inCall}

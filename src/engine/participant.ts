@@ -23,7 +23,14 @@ export interface Participant {
 /** A roster entry as the page sees it, given who this peer is, who coordinates and who hosts. */
 export function describe(
   entry: RosterEntry,
-  roles: { selfId: string; coordinatorId: string | null; hostId: string | null; fingerprint: string | null; safetyCode: string | null; trust: Trust },
+  roles: {
+    selfId: string;
+    coordinatorId: string | null;
+    hostId: string | null;
+    fingerprint: string | null;
+    safetyCode: string | null;
+    trust: Trust;
+  },
 ): Participant {
   return {
     id: entry.id,

@@ -24,16 +24,20 @@ export const MAX_CONTENT_DEPTH = 64;
  * collapsed, at most MAX_NAME_LENGTH characters. Applied wherever a name is received.
  * @example cleanName('Eve\u202e tsoh \u00b7') === 'Eve tsoh ·'
  */
-export function cleanName(name: string): string {
-  return (
-    name
-      .normalize('NFC')
-      // Format characters go, except the joiner that holds emoji sequences together.
-      .replace(/[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200d)\p{Cf}/gu, '')
-      .replace(/\s+/g, ' ')
-      .trim()
-      .slice(0, MAX_NAME_LENGTH)
-  );
+export function cleanName(name: string, max = MAX_NAME_LENGTH): string {
+  const cleaned = name
+    .normalize('NFC')
+    // Format characters go, except the joiner that holds emoji sequences together.
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200d)\p{Cf}/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  // Capped in UTF-16 units, as the wire validator counts, without splitting a character.
+  let capped = '';
+  for (const char of cleaned) {
+    if (capped.length + char.length > max) break;
+    capped += char;
+  }
+  return capped;
 }
 
 export type PeerKind = 'person' | 'agent';

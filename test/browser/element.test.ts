@@ -18,7 +18,7 @@ describe('<kibitz-room> events and UI', () => {
     await a.join();
     await b.join();
     // Ann coordinates: her tracks reach Bob before the roster that names her.
-    await until(() => tracks.some((t) => t.peer.id === a.selfId && t.slot === 'video'), 'bob hears ann\'s video track');
+    await until(() => tracks.some((t) => t.peer.id === a.selfId && t.slot === 'video'), "bob hears ann's video track");
     for (const t of tracks) {
       expect(t.peer.id).to.equal(a.selfId);
       expect(t.peer.name).to.equal('Ann');
@@ -45,11 +45,11 @@ describe('<kibitz-room> events and UI', () => {
     b.name = 'Robert';
     await until(() => a.participants.find((p) => p.id === b.selfId)?.name === 'Robert', 'ann sees the new name');
     a.name = 'Annie';
-    await until(() => b.participants.find((p) => p.id === a.selfId)?.name === 'Annie', 'bob sees the coordinator\'s new name');
+    await until(() => b.participants.find((p) => p.id === a.selfId)?.name === 'Annie', "bob sees the coordinator's new name");
     expect(b.shadowRoot!.querySelector(`[data-peer="${a.selfId}"] [part="name"]`)!.textContent).to.contain('Annie');
   });
 
-  it('the host\'s panel lets a knocking guest in; knock and host events carry peerId', async () => {
+  it("the host's panel lets a knocking guest in; knock and host events carry peerId", async () => {
     const signaling = await brokerUrl();
     const room = uniqueRoom('panel');
     const host = makeRoom({ room, name: 'Alice', signaling, 'host-name': 'Alice' });

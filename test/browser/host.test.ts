@@ -78,7 +78,16 @@ async function threeWithHost(): Promise<Fixture> {
   await host.claimHost(PASS);
   for (const el of [coord, host, peer]) await until(() => el.hostId === host.selfId, `${el.name} verifies the host`);
   const secretKey = await unsealHostKey(made.hostSeal!, PASS, made.hostKey);
-  return { room: made.room, hostKey: made.hostKey!, secretKey, coord, host, peer, hostFp: await fingerprintOf(certs[1]), coordFp: await fingerprintOf(certs[0]) };
+  return {
+    room: made.room,
+    hostKey: made.hostKey!,
+    secretKey,
+    coord,
+    host,
+    peer,
+    hostFp: await fingerprintOf(certs[1]),
+    coordFp: await fingerprintOf(certs[0]),
+  };
 }
 
 /** A tampered coordinator relays a frame to everyone, claiming it comes from `from`. */
@@ -134,7 +143,11 @@ describe('host moderation through the real broker', () => {
 
     const now = Date.now();
     const sign = (fields: Partial<Parameters<typeof createHostCommand>[0]>, key = { secretKey: f.secretKey, publicKey: f.hostKey }) =>
-      signHostCommand(createHostCommand({ room: f.room, op: 'lock', target: '', fp: f.hostFp, now, ...fields }), key.secretKey, key.publicKey);
+      signHostCommand(
+        createHostCommand({ room: f.room, op: 'lock', target: '', fp: f.hostFp, now, ...fields }),
+        key.secretKey,
+        key.publicKey,
+      );
     const attacks: [string, unknown][] = [
       ['signature', await sign({}, await generateHostKey())],
       ['replay', genuine],
@@ -200,7 +213,11 @@ describe('host moderation through the real broker', () => {
     await a.claimHost('anything').catch((e) => (code = e.code));
     expect(code).to.equal('ERR_NO_HOST');
     const key = await generateHostKey();
-    const cmd = await signHostCommand(createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }), key.secretKey, key.publicKey);
+    const cmd = await signHostCommand(
+      createHostCommand({ room, op: 'lock', fp: 'aa'.repeat(32), now: Date.now() }),
+      key.secretKey,
+      key.publicKey,
+    );
     sendHostFrame(b, a, { cmd });
     await until(() => rejected(a, 'no-host') > 0, 'the coordinator drops it');
     expect(a.locked).to.equal(false);

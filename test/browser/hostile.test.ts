@@ -14,7 +14,11 @@ async function threeInCall(label: string, media = ''): Promise<KibitzRoomElement
   const room = uniqueRoom(label);
   const els = ['Ann', 'Bob', 'Cat'].map((name) => makeRoom({ room, name, signaling, media }));
   for (const el of els) await el.join();
-  for (const el of els) await until(() => el.participants.length === 3 && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen), `${el.name} linked to all`);
+  for (const el of els)
+    await until(
+      () => el.participants.length === 3 && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen),
+      `${el.name} linked to all`,
+    );
   return els;
 }
 
@@ -22,7 +26,10 @@ async function threeInCall(label: string, media = ''): Promise<KibitzRoomElement
 async function flows(from: KibitzRoomElement, to: KibitzRoomElement, tag: string): Promise<void> {
   const got = collect(to, 'kibitz-message');
   from.send({ tag }, to.selfId!);
-  await until(() => got.some((m) => m.peerId === from.selfId && (m.data as { tag: string }).tag === tag), `${tag}: ${from.name} -> ${to.name}`);
+  await until(
+    () => got.some((m) => m.peerId === from.selfId && (m.data as { tag: string }).tag === tag),
+    `${tag}: ${from.name} -> ${to.name}`,
+  );
 }
 
 describe('a rogue participant through the real broker', () => {
@@ -38,20 +45,40 @@ describe('a rogue participant through the real broker', () => {
     const toA = wireOf(bob, a.selfId!);
     const toC = wireOf(bob, c.selfId!);
     const roomControl = engine(c).control;
-    const forgedRoster = (coordinator: string, peers: string[]) => JSON.stringify({
-      t: 'roster', epoch: 1e9, seq: 1, coordinator, gone: [],
-      peers: peers.map((id, order) => ({ id, name: 'x', kind: 'person', order, audio: false, video: false, screen: false })),
-      state: { ...roomControl, locked: true },
-    });
+    const forgedRoster = (coordinator: string, peers: string[]) =>
+      JSON.stringify({
+        t: 'roster',
+        epoch: 1e9,
+        seq: 1,
+        coordinator,
+        gone: [],
+        peers: peers.map((id, order) => ({ id, name: 'x', kind: 'person', order, audio: false, video: false, screen: false })),
+        state: { ...roomControl, locked: true },
+      });
     const hostile = [
-      '{', 'null', '[]', '"roster"', '{"t":"nope"}', '{"t":"roster"}', '{"t":"hello","v":1}', '\u0000\uffff',
-      '{"t":"ping","n":-1}', `{"t":"host","cmd":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      '{',
+      'null',
+      '[]',
+      '"roster"',
+      '{"t":"nope"}',
+      '{"t":"roster"}',
+      '{"t":"hello","v":1}',
+      '\u0000\uffff',
+      '{"t":"ping","n":-1}',
+      `{"t":"host","cmd":${'['.repeat(5000)}${']'.repeat(5000)}}`,
       JSON.stringify({ t: 'bye', pad: 'x'.repeat(200_000) }),
       forgedRoster(bob.selfId!, [bob.selfId!, c.selfId!]),
       forgedRoster(a.selfId!, [a.selfId!, bob.selfId!]),
       JSON.stringify({ t: 'signal', to: c.selfId, from: a.selfId, data: { candidate: null } }),
       JSON.stringify({ t: 'signal', to: bob.selfId, from: c.selfId, data: { description: { type: 'offer', sdp: 'v=0 forged' } } }),
-      JSON.stringify({ t: 'hello', v: 1, id: c.selfId, name: 'Cat 2', kind: 'person', media: { audio: false, video: false, screen: false } }),
+      JSON.stringify({
+        t: 'hello',
+        v: 1,
+        id: c.selfId,
+        name: 'Cat 2',
+        kind: 'person',
+        media: { audio: false, video: false, screen: false },
+      }),
       JSON.stringify({ t: 'refused', reason: 'go away' }),
       JSON.stringify({ t: 'wait' }),
       JSON.stringify({ t: 'host', from: a.selfId, cmd: { op: 'kick', target: c.selfId } }),
@@ -106,7 +133,12 @@ describe('broker loss', () => {
     const [a, b, c] = await threeInCall('broker-loss', 'video');
     const room = a.room;
     const leaves = collect(b, 'kibitz-leave');
-    for (const [x, y] of [[a, b], [b, c], [c, a]]) await until(async () => (await framesDecoded(y, x.selfId!)) > 3, `video ${x.name} -> ${y.name}`, 30_000);
+    for (const [x, y] of [
+      [a, b],
+      [b, c],
+      [c, a],
+    ])
+      await until(async () => (await framesDecoded(y, x.selfId!)) > 3, `video ${x.name} -> ${y.name}`, 30_000);
     expect(engine(a).slotIndex).to.equal(0);
 
     await executeServerCommand('broker-stop');
@@ -121,7 +153,11 @@ describe('broker loss', () => {
     await flows(b, c, 'no broker b->c');
     await flows(c, a, 'no broker c->a');
     await flows(a, b, 'no broker a->b');
-    for (const [x, y] of [[a, b], [b, c], [c, a]]) {
+    for (const [x, y] of [
+      [a, b],
+      [b, c],
+      [c, a],
+    ]) {
       const before = await framesDecoded(y, x.selfId!);
       await until(async () => (await framesDecoded(y, x.selfId!)) > before + 10, `video ${x.name} -> ${y.name} without broker`);
     }

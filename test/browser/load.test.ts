@@ -21,7 +21,11 @@ describe('load', () => {
       els.push(el);
     }
     for (const el of els) {
-      await until(() => ids(el).length === PEERS && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen), `${el.name} linked to all`, 60_000);
+      await until(
+        () => ids(el).length === PEERS && el.participants.every((p) => p.self || engine(el).link(p.id)?.isOpen),
+        `${el.name} linked to all`,
+        60_000,
+      );
     }
     const roster = ids(els[0]);
     const inbox = els.map((el) => collect(el, 'kibitz-message'));
@@ -53,7 +57,10 @@ describe('load', () => {
       expect(bySender.size).to.equal(PEERS - 1);
       for (const [s, ns] of bySender) {
         expect(ns.length, `${els[r].name} from P${s}`).to.equal(EACH);
-        expect(ns.every((n, i) => n === i), `${els[r].name} from P${s} in order`).to.equal(true);
+        expect(
+          ns.every((n, i) => n === i),
+          `${els[r].name} from P${s} in order`,
+        ).to.equal(true);
       }
     }
     for (const el of els) expect(ids(el)).to.deep.equal(roster);

@@ -41,7 +41,7 @@ describe('media controls and local signaling', () => {
     await until(() => b.participants.length === 2 && a.participants.length === 2, 'joined');
     const before = link(b, a.selfId!);
     await a.setCamera(true);
-    await until(async () => (await framesDecoded(b, a.selfId!)) > 3, 'bob decodes ann\'s late camera', 30_000);
+    await until(async () => (await framesDecoded(b, a.selfId!)) > 3, "bob decodes ann's late camera", 30_000);
     expect(link(b, a.selfId!)).to.equal(before);
   });
 

@@ -191,6 +191,16 @@ describe('engine over the in-memory bus', () => {
     expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
   });
 
+  it('a name of wide characters is capped whole characters at a time, so every roster still validates and a newcomer joins', async () => {
+    const h = harness('standup');
+    const wide = h.make('😀'.repeat(40));
+    const [a, b] = ['ann', 'bob'].map(h.make);
+    await joinAll(h, a, wide, b);
+    const seen = b.participants.find((p) => p.id === wide.selfId)!.name;
+    expect(seen).to.equal('😀'.repeat(32));
+    expect(ids(b)).to.deep.equal([a.selfId, wide.selfId, b.selfId]);
+  });
+
   it('names are cleaned of control, bidi-override and zero-width characters wherever they are received', async () => {
     const h = harness('standup');
     const [a, b] = ['ann', 'bob'].map(h.make);
