@@ -5,17 +5,18 @@
 // member), moderation (the host layer) and the flood budget. No DOM and no lit.
 import { KibitzError, toKibitzError, type KibitzErrorCode } from '../errors.js';
 import { randomBytes, toHex } from '../crypto/bytes.js';
-import { normalizeRoomName, randomRoomName } from '../crypto/room-keys.js';
+import { randomRoomName } from '../crypto/room-keys.js';
 import type { SignalingTransport } from '../signaling/transport.js';
 import { systemClock, type Clock } from './clock.js';
-import { Content } from './content.js';
-import { Coordinator, type GateDecision, type GateRequest } from './coordinator.js';
+import type { Content } from './content.js';
+import type { Coordinator } from './coordinator.js';
 import { Emitter } from './emitter.js';
-import { Entry, type Slot } from './entry.js';
-import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
-import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
-import { Mesh } from './mesh.js';
-import { Moderation, type HostTier, type ModerationOp } from './moderation.js';
+import type { Entry, Slot } from './entry.js';
+import type { Link, LinkFactory, LinkOptions, LocalTracks, MediaSlot } from './link.js';
+import type { Membership } from './membership.js';
+import type { Mesh } from './mesh.js';
+import type { HostTier, Moderation, ModerationOp } from './moderation.js';
+import { assemble } from './parts.js';
 import { describe, type Participant } from './participant.js';
 import {
   MAX_NAME_LENGTH,
@@ -23,7 +24,6 @@ import {
   PROTOCOL_VERSION,
   encodeControl,
   type Departure,
-  type LeaveReason,
   type MediaFlags,
   type PeerKind,
   type RoomControl,
@@ -31,10 +31,9 @@ import {
   type SignalData,
 } from './protocol.js';
 import { DEFAULT_TIMING, type RoomEvents, type RoomInspection, type RoomOptions, type RoomState, type RoomTiming } from './room-types.js';
-import { Roster } from './roster.js';
-import { Membership } from './membership.js';
-import { MemoryPinStore, Safety } from './safety.js';
-import { resolveAcceptFiles, resolveFileLimits, type Payload, type TransferOptions } from './transfer.js';
+import type { Roster } from './roster.js';
+import type { Safety } from './safety.js';
+import type { Payload, TransferOptions } from './transfer.js';
 
 export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } from './room-types.js';
 export { DEFAULT_TIMING } from './room-types.js';
@@ -75,7 +74,6 @@ export class Room extends Emitter<RoomEvents> {
   private readonly mesh: Mesh;
   private readonly entry: Entry;
   private readonly moderation: Moderation;
-  private readonly flood: FloodBudget<Link>;
   private readonly membership: Membership;
   private readonly safety: Safety;
   /** Exists only while this peer coordinates. */
@@ -87,6 +85,7 @@ export class Room extends Emitter<RoomEvents> {
   private joinWaiters: { resolve: () => void; reject: (err: KibitzError) => void }[] = [];
   private readonly content: Content;
   private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
+  private readonly makeCoordinator: () => Coordinator;
 
   constructor(options: RoomOptions) {
     super();
@@ -102,121 +101,46 @@ export class Room extends Emitter<RoomEvents> {
     this.tracks = { ...options.tracks };
     this.wantsMedia = options.media ?? Boolean(this.tracks.audio || this.tracks.video);
     this.media = { audio: Boolean(this.tracks.audio), video: Boolean(this.tracks.video), screen: false };
-    this.flood = new FloodBudget(options.floodBudget ?? FLOOD_BUDGET);
-    this.roster = new Roster(this.selfId);
-    this.mesh = new Mesh({
-      selfId: this.selfId,
-      clock: this.clock,
-      linkOpenMs: this.timing.linkOpenMs,
-      roster: () => this.roster.sorted(),
-      makeLink: (remoteId, dialer) =>
-        this.spawnLink(
-          { remoteId, dialer, polite: this.selfId < remoteId, tracks: this.tracks },
-          { signal: (l, data) => this.membership.relaySignal(l, data), open: () => this.emitParticipants() },
-        ),
-    });
-    this.entry = new Entry(
-      {
-        selfId: this.selfId,
-        transport: this.transport,
-        clock: this.clock,
-        timing: this.timing,
-        generation: () => this.generation,
-        dialLink: (remoteId, handlers) => this.spawnLink({ remoteId, dialer: true, polite: true, tracks: this.tracks }, handlers),
-        relay: (link, data) => this.membership.relaySignal(link, data),
-        hello: (link) => void this.sendHello(link),
-        linkClosed: (link, reason) => this.onLinkClosed(link, reason),
-        claimed: (slot) => this.becomeCoordinator(slot, true),
-        slotSignal: (endpoint, src, signal) => void this.coordinator?.slotSignal(endpoint, src, signal),
-        coordinating: () => this.isCoordinator,
-        company: () => ({ members: this.roster.size, guests: this.coordinator?.guestCount ?? 0 }),
-        defer: (slot) => this.restart(slot),
-        dropped: (reason) => this.dropped[reason]++,
-      },
-      this.room,
-    );
-    this.moderation = new Moderation(
+    const parts = assemble(
       {
         selfId: this.selfId,
         room: this.room,
-        joined: () => this.state === 'joined',
+        clock: this.clock,
+        timing: this.timing,
+        transport: this.transport,
+        dropped: this.dropped,
+        state: () => this.state,
         coordinating: () => this.isCoordinator,
-        knocks: () => this.roster.shared.knocks,
+        coordinator: () => (this.isCoordinator ? this.coordinator : null),
+        generation: () => this.generation,
         participants: () => this.participants,
+        tracks: () => this.tracks,
+        tracksOn: (link) => this.linkTracks.get(link) ?? [],
+        spawnLink: (init, own) => this.spawnLink(init, own),
+        sendHello: (link) => this.sendHello(link),
+        onLinkClosed: (link, reason) => this.onLinkClosed(link, reason),
+        becomeCoordinator: (slot, fresh, gone) => this.becomeCoordinator(slot, fresh, gone),
+        restart: (slot) => this.restart(slot),
+        rejoin: () => this.rejoin(),
+        end: (state, reason) => this.end(state, reason),
+        setState: (state) => this.setState(state),
+        resolveJoin: () => this.resolveJoin(),
+        targets: (to) => this.targets(to),
+        describe: (entry) => this.describe(entry),
+        emit: (type, detail) => this.emit(type, detail),
+        emitJoin: (peer) => this.emitJoin(peer),
+        emitCoordinator: (peerId) => this.emitCoordinator(peerId),
+        emitControl: () => this.emitControl(),
+        emitParticipants: () => this.emitParticipants(),
+        broadcastHostFrame: (cmd) => this.broadcastHostFrame(cmd),
         fingerprintOf: (peerId) => this.fingerprintOf(peerId),
-        broadcast: (cmd) => this.broadcastHostFrame(cmd),
       },
-      options.host ?? {},
-      this.clock,
-      options.localFingerprint ?? null,
-      options.replayStore ?? null,
-    );
-    if (options.hostSecret) this.moderation.adoptKey(options.hostSecret);
-    this.content = new Content({
-      selfId: this.selfId,
-      clock: this.clock,
-      mesh: this.mesh,
-      acceptFiles: resolveAcceptFiles(options.acceptFiles),
-      fileLimits: resolveFileLimits(options.fileLimits),
-      targets: (to) => this.targets(to),
-      who: (peerId) => this.roster.get(peerId)?.name || peerId,
-      report: (type, detail) => this.emit(type, detail),
-      malformed: () => void this.dropped.malformed++,
-    });
-    this.safety = new Safety({
-      selfId: this.selfId,
-      room: normalizeRoomName(this.room),
-      localFingerprint: options.localFingerprint ?? null,
-      clock: this.clock,
-      pins: options.pins ?? new MemoryPinStore(),
+      options,
       random,
-      linkOf: (peerId) => this.mesh.link(peerId),
-      nameOf: (peerId) => this.roster.get(peerId)?.name ?? null,
-      report: ({ peerId, ...detail }) => {
-        const entry = this.roster.get(peerId);
-        if (!entry) return;
-        this.emit('safety', { peer: this.describe(entry), ...detail });
-        this.emit('participants', { participants: this.participants });
-      },
-    });
-    this.membership = new Membership({
-      selfId: this.selfId,
-      clock: this.clock,
-      timing: this.timing,
-      roster: this.roster,
-      mesh: this.mesh,
-      entry: this.entry,
-      flood: this.flood,
-      dropped: this.dropped,
-      state: () => this.state,
-      coordinating: () => this.isCoordinator,
-      coordinator: () => (this.isCoordinator ? this.coordinator : null),
-      takeOver: (gone) => this.becomeCoordinator(null, false, gone),
-      rejoin: () => void this.rejoin(),
-      admitted: () => {
-        this.setState('joined');
-        this.resolveJoin();
-      },
-      waiting: () => this.setState('waiting'),
-      end: (state, reason) => this.end(state, reason),
-      command: (from, cmd) => void this.moderation.handleCommand(from, cmd),
-      screen: (cmd) => this.moderation.screen(cmd),
-      forget: (peerId) => this.content.forget(peerId),
-      safety: (link, member, frame) => this.safety.receive(member, link, frame),
-      tracksOn: (link) => this.linkTracks.get(link) ?? [],
-      report: (type, detail) => this.emit(type, detail),
-      describe: (entry) => this.describe(entry),
-      participants: () => this.participants,
-      joined: (peer) => this.emitJoin(peer),
-      coordinatorChanged: (peerId) => this.emitCoordinator(peerId),
-      controlChanged: () => {
-        // A roster's record is the coordinator's word: only one that verifies and is newer counts.
-        void this.moderation.handleRecord(this.roster.shared.record);
-        this.emitControl();
-      },
-      participantsChanged: () => this.emitParticipants(),
-    });
-    this.wireModeration();
+    );
+    ({ roster: this.roster, mesh: this.mesh, entry: this.entry, moderation: this.moderation } = parts);
+    ({ content: this.content, safety: this.safety, membership: this.membership } = parts);
+    this.makeCoordinator = parts.makeCoordinator;
   }
 
   // ---- public surface ---------------------------------------------------------------------
@@ -398,23 +322,6 @@ export class Room extends Emitter<RoomEvents> {
 
   // ---- wiring -----------------------------------------------------------------------------
 
-  private wireModeration(): void {
-    const m = this.moderation;
-    m.on('state', ({ record }) => {
-      // A newer record is in force here: replicate it (if coordinating) and report the new view.
-      this.roster.shared = { ...this.roster.shared, record };
-      if (this.isCoordinator) this.coordinator!.broadcastRoster([]);
-      this.emitControl();
-    });
-    m.on('admit', ({ peerId }) => this.coordinator?.admitWaiting(peerId));
-    m.on('deny', ({ peerId }) => this.coordinator?.refuse(peerId, 'denied'));
-    m.on('expel', ({ peerId }) => this.membership.expel(peerId, 'kicked'));
-    m.on('ended', ({ reason }) => this.end('kicked', reason));
-    for (const type of ['host', 'kick', 'knock', 'lock', 'lobby', 'rejected'] as const) {
-      m.on(type, (detail) => this.emit(type, detail as never));
-    }
-  }
-
   /** A link whose frames, tracks and faults flow into this room; the caller picks its signaling path. */
   private spawnLink(
     init: Pick<LinkOptions, 'remoteId' | 'dialer' | 'polite' | 'tracks'>,
@@ -435,29 +342,6 @@ export class Room extends Emitter<RoomEvents> {
       },
     });
     return link;
-  }
-
-  private coordinatorHost() {
-    return {
-      selfId: this.selfId,
-      clock: this.clock,
-      timing: this.timing,
-      roster: this.roster,
-      mesh: this.mesh,
-      guestLink: (id: string, signal: (link: Link, data: SignalData) => void) =>
-        this.spawnLink({ remoteId: id, dialer: false, polite: false, tracks: {} }, { signal, open: () => undefined }),
-      sealTo: (id: string, data: SignalData, via: Parameters<Entry['sealTo']>[2]) => void this.entry.sealTo(id, data, via),
-      relay: (link: Link, data: SignalData) => this.membership.relaySignal(link, data),
-      gate: (request: GateRequest): Promise<GateDecision> => this.moderation.gate(request),
-      admitted: (entry: RosterEntry, link: Link) => {
-        for (const slot of MEDIA_SLOTS) if (this.tracks[slot]) void link.setTrack(slot, this.tracks[slot] ?? null);
-        this.emitJoin(this.describe(entry));
-        this.emitParticipants();
-      },
-      controlChanged: () => this.emitControl(),
-      removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => this.membership.removeMember(id, reason, lingerMs),
-      dropped: (reason: 'malformed' | 'unauthorised') => void this.dropped[reason]++,
-    };
   }
 
   private async sendHello(link: Link): Promise<void> {
@@ -482,7 +366,7 @@ export class Room extends Emitter<RoomEvents> {
     this.roster.shared = { ...this.roster.shared, record: this.moderation.record };
     const now = this.clock.now();
     for (const entry of this.roster.others()) this.mesh.touch(entry.id, now);
-    this.coordinator = new Coordinator(this.coordinatorHost());
+    this.coordinator = this.makeCoordinator();
     if (slot) this.entry.hold(slot, fresh);
     else void this.entry.claim();
     this.setState('joined');

@@ -1,0 +1,229 @@
+// The engine's composition root: builds every part of a room and connects each to the
+// others and to the room's lifecycle. Only the Room calls it, once, in its constructor; the
+// parts themselves never see the Room, only the narrow hooks below.
+import type { SignalingTransport } from '../signaling/transport.js';
+import { normalizeRoomName } from '../crypto/room-keys.js';
+import type { Clock } from './clock.js';
+import { Content } from './content.js';
+import { Coordinator, type GateDecision, type GateRequest } from './coordinator.js';
+import { Entry, type Slot } from './entry.js';
+import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
+import { MEDIA_SLOTS, type Link, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
+import { Membership } from './membership.js';
+import { Mesh } from './mesh.js';
+import { Moderation } from './moderation.js';
+import type { Participant } from './participant.js';
+import type { Departure, LeaveReason, RosterEntry, SignalData } from './protocol.js';
+import type { RoomEvents, RoomOptions, RoomState, RoomTiming } from './room-types.js';
+import { Roster } from './roster.js';
+import { MemoryPinStore, Safety } from './safety.js';
+import { resolveAcceptFiles, resolveFileLimits } from './transfer.js';
+
+/** What the parts may ask of the room: its lifecycle, its reporting, and how it makes links. */
+export interface RoomHooks {
+  readonly selfId: string;
+  readonly room: string;
+  readonly clock: Clock;
+  readonly timing: RoomTiming;
+  readonly transport: SignalingTransport;
+  readonly dropped: { malformed: number; unauthorised: number; flooded: number };
+  state(): RoomState;
+  coordinating(): boolean;
+  /** The coordinator part while this peer coordinates, else null. */
+  coordinator(): Coordinator | null;
+  generation(): number;
+  participants(): Participant[];
+  tracks(): LocalTracks;
+  tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
+  spawnLink(
+    init: Pick<LinkOptions, 'remoteId' | 'dialer' | 'polite' | 'tracks'>,
+    own: { signal(link: Link, data: SignalData): void; open(link: Link): void; close?(link: Link, reason: 'closed' | 'failed'): void },
+  ): Link;
+  sendHello(link: Link): Promise<void>;
+  onLinkClosed(link: Link, reason: 'closed' | 'failed'): void;
+  becomeCoordinator(slot: Slot | null, fresh: boolean, gone?: Departure[]): void;
+  restart(slot: number): void;
+  rejoin(): Promise<void>;
+  end(state: 'kicked' | 'refused', reason: string): void;
+  setState(state: RoomState): void;
+  resolveJoin(): void;
+  targets(to?: string): string[];
+  describe(entry: RosterEntry): Participant;
+  emit<K extends keyof RoomEvents>(type: K, detail: RoomEvents[K]): void;
+  emitJoin(peer: Participant): void;
+  emitCoordinator(peerId: string): void;
+  emitControl(): void;
+  emitParticipants(): void;
+  broadcastHostFrame(cmd: unknown): void;
+  fingerprintOf(peerId: string): Promise<string | null>;
+}
+
+export interface Parts {
+  flood: FloodBudget<Link>;
+  roster: Roster;
+  mesh: Mesh;
+  entry: Entry;
+  moderation: Moderation;
+  content: Content;
+  safety: Safety;
+  membership: Membership;
+  /** A coordinator part, made when this peer takes the room over. */
+  makeCoordinator(): Coordinator;
+}
+
+export function assemble(room: RoomHooks, options: RoomOptions, random: (length: number) => Uint8Array): Parts {
+  const parts = {} as Parts;
+  parts.flood = new FloodBudget(options.floodBudget ?? FLOOD_BUDGET);
+  parts.roster = new Roster(room.selfId);
+  parts.mesh = new Mesh({
+    selfId: room.selfId,
+    clock: room.clock,
+    linkOpenMs: room.timing.linkOpenMs,
+    roster: () => parts.roster.sorted(),
+    makeLink: (remoteId, dialer) =>
+      room.spawnLink(
+        { remoteId, dialer, polite: room.selfId < remoteId, tracks: room.tracks() },
+        { signal: (l, data) => parts.membership.relaySignal(l, data), open: () => room.emitParticipants() },
+      ),
+  });
+  parts.entry = new Entry(
+    {
+      selfId: room.selfId,
+      transport: room.transport,
+      clock: room.clock,
+      timing: room.timing,
+      generation: () => room.generation(),
+      dialLink: (remoteId, handlers) => room.spawnLink({ remoteId, dialer: true, polite: true, tracks: room.tracks() }, handlers),
+      relay: (link, data) => parts.membership.relaySignal(link, data),
+      hello: (link) => void room.sendHello(link),
+      linkClosed: (link, reason) => room.onLinkClosed(link, reason),
+      claimed: (slot) => room.becomeCoordinator(slot, true),
+      slotSignal: (endpoint, src, signal) => void room.coordinator()?.slotSignal(endpoint, src, signal),
+      coordinating: () => room.coordinating(),
+      company: () => ({ members: parts.roster.size, guests: room.coordinator()?.guestCount ?? 0 }),
+      defer: (slot) => room.restart(slot),
+      dropped: (reason) => room.dropped[reason]++,
+    },
+    room.room,
+  );
+  parts.moderation = new Moderation(
+    {
+      selfId: room.selfId,
+      room: room.room,
+      joined: () => room.state() === 'joined',
+      coordinating: () => room.coordinating(),
+      knocks: () => parts.roster.shared.knocks,
+      participants: () => room.participants(),
+      fingerprintOf: (peerId) => room.fingerprintOf(peerId),
+      broadcast: (cmd) => room.broadcastHostFrame(cmd),
+    },
+    options.host ?? {},
+    room.clock,
+    options.localFingerprint ?? null,
+    options.replayStore ?? null,
+  );
+  if (options.hostSecret) parts.moderation.adoptKey(options.hostSecret);
+  parts.content = new Content({
+    selfId: room.selfId,
+    clock: room.clock,
+    mesh: parts.mesh,
+    acceptFiles: resolveAcceptFiles(options.acceptFiles),
+    fileLimits: resolveFileLimits(options.fileLimits),
+    targets: (to) => room.targets(to),
+    who: (peerId) => parts.roster.get(peerId)?.name || peerId,
+    report: (type, detail) => room.emit(type, detail),
+    malformed: () => void room.dropped.malformed++,
+  });
+  parts.safety = new Safety({
+    selfId: room.selfId,
+    room: normalizeRoomName(room.room),
+    localFingerprint: options.localFingerprint ?? null,
+    clock: room.clock,
+    pins: options.pins ?? new MemoryPinStore(),
+    random,
+    linkOf: (peerId) => parts.mesh.link(peerId),
+    nameOf: (peerId) => parts.roster.get(peerId)?.name ?? null,
+    report: ({ peerId, ...detail }) => {
+      const entry = parts.roster.get(peerId);
+      if (!entry) return;
+      room.emit('safety', { peer: room.describe(entry), ...detail });
+      room.emit('participants', { participants: room.participants() });
+    },
+  });
+  parts.membership = new Membership({
+    selfId: room.selfId,
+    clock: room.clock,
+    timing: room.timing,
+    roster: parts.roster,
+    mesh: parts.mesh,
+    entry: parts.entry,
+    flood: parts.flood,
+    dropped: room.dropped,
+    state: () => room.state(),
+    coordinating: () => room.coordinating(),
+    coordinator: () => room.coordinator(),
+    takeOver: (gone) => room.becomeCoordinator(null, false, gone),
+    rejoin: () => void room.rejoin(),
+    admitted: () => {
+      room.setState('joined');
+      room.resolveJoin();
+    },
+    waiting: () => room.setState('waiting'),
+    end: (state, reason) => room.end(state, reason),
+    command: (from, cmd) => void parts.moderation.handleCommand(from, cmd),
+    screen: (cmd) => parts.moderation.screen(cmd),
+    forget: (peerId) => parts.content.forget(peerId),
+    safety: (link, member, frame) => parts.safety.receive(member, link, frame),
+    tracksOn: (link) => room.tracksOn(link),
+    report: (type, detail) => room.emit(type, detail),
+    describe: (entry) => room.describe(entry),
+    participants: () => room.participants(),
+    joined: (peer) => room.emitJoin(peer),
+    coordinatorChanged: (peerId) => room.emitCoordinator(peerId),
+    controlChanged: () => {
+      // A roster's record is the coordinator's word: only one that verifies and is newer counts.
+      void parts.moderation.handleRecord(parts.roster.shared.record);
+      room.emitControl();
+    },
+    participantsChanged: () => room.emitParticipants(),
+  });
+  parts.makeCoordinator = () => new Coordinator(coordinatorHost(room, parts));
+  const m = parts.moderation;
+  m.on('state', ({ record }) => {
+    // A newer record is in force here: replicate it (if coordinating) and report the new view.
+    parts.roster.shared = { ...parts.roster.shared, record };
+    if (room.coordinating()) room.coordinator()!.broadcastRoster([]);
+    room.emitControl();
+  });
+  m.on('admit', ({ peerId }) => room.coordinator()?.admitWaiting(peerId));
+  m.on('deny', ({ peerId }) => room.coordinator()?.refuse(peerId, 'denied'));
+  m.on('expel', ({ peerId }) => parts.membership.expel(peerId, 'kicked'));
+  m.on('ended', ({ reason }) => room.end('kicked', reason));
+  for (const type of ['host', 'kick', 'knock', 'lock', 'lobby', 'rejected'] as const) {
+    m.on(type, (detail) => room.emit(type, detail as never));
+  }
+  return parts;
+}
+
+function coordinatorHost(room: RoomHooks, parts: Parts) {
+  return {
+    selfId: room.selfId,
+    clock: room.clock,
+    timing: room.timing,
+    roster: parts.roster,
+    mesh: parts.mesh,
+    guestLink: (id: string, signal: (link: Link, data: SignalData) => void) =>
+      room.spawnLink({ remoteId: id, dialer: false, polite: false, tracks: {} }, { signal, open: () => undefined }),
+    sealTo: (id: string, data: SignalData, via: Parameters<Entry['sealTo']>[2]) => void parts.entry.sealTo(id, data, via),
+    relay: (link: Link, data: SignalData) => parts.membership.relaySignal(link, data),
+    gate: (request: GateRequest): Promise<GateDecision> => parts.moderation.gate(request),
+    admitted: (entry: RosterEntry, link: Link) => {
+      for (const slot of MEDIA_SLOTS) if (room.tracks()[slot]) void link.setTrack(slot, room.tracks()[slot] ?? null);
+      room.emitJoin(room.describe(entry));
+      room.emitParticipants();
+    },
+    controlChanged: () => room.emitControl(),
+    removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => parts.membership.removeMember(id, reason, lingerMs),
+    dropped: (reason: 'malformed' | 'unauthorised') => void room.dropped[reason]++,
+  };
+}
