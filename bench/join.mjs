@@ -4,7 +4,11 @@
 // other. The figure is the sum of the steps (driver round trips between steps excluded).
 // The product, a peerjs full mesh and bare RTCPeerConnections run in the same run, on the
 // same broker, in turn.
+import { randomBytes } from 'node:crypto';
 import { settle, sleep, summary, within } from './lib/browser.mjs';
+
+/** What randomRoomName() in the SDK makes: 32 lowercase hex digits. */
+const randomRoomName = () => randomBytes(16).toString('hex');
 
 export const IMPLEMENTATIONS = ['kibitz', 'peerjs', 'bare'];
 export const SCENARIOS = [
@@ -17,11 +21,11 @@ export const SCENARIOS = [
 ];
 export const scenarioKey = ({ media, peers }) => `${media ? 'media' : 'data'}-${peers}`;
 
-let rooms = 0;
 
 /** One mesh of `peers` pages of one implementation; resolves with { total, steps } or { error }. */
 async function mesh(pages, { media, peers }, server) {
-  const room = `j${Date.now().toString(36)}${(rooms++).toString(36)}`;
+  // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
+  const room = randomRoomName();
   const ids = pages.map((_, i) => `${room}p${i}`);
   const steps = [];
   const joinResolved = [];

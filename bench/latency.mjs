@@ -2,14 +2,19 @@
 // read by the receiver on the clock all pages share. Between 2 peers: ping-pong, one
 // message in flight; among 6: each peer in turn broadcasts and waits for every ack.
 // Baseline: the same over bare ordered data channels (2 and 6 pages).
+import { randomBytes } from 'node:crypto';
 import { quantile, settle, summary, within } from './lib/browser.mjs';
+
+/** What randomRoomName() in the SDK makes: 32 lowercase hex digits. */
+const randomRoomName = () => randomBytes(16).toString('hex');
 
 export const ROUNDS = 1000;
 const WARMUP = 100;
 export const BROADCASTS = 100;
 
 async function meshUp(pages, { media = false } = {}, server) {
-  const room = `l${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
+  const room = randomRoomName();
   const ids = pages.map((_, i) => `${room}p${i}`);
   for (let k = 0; k < pages.length; k++) {
     await pages[k].run((b, a) => b.join(a), { room, media, signaling: server.url, id: ids[k], others: ids.slice(0, k) });

@@ -6,7 +6,11 @@
 // coordinator, and until the newcomer has joined: its join() resolved and it lists both
 // survivors under that coordinator (a join() that resolves into a room of its own does
 // not count until the rooms merge).
+import { randomBytes } from 'node:crypto';
 import { clock, settle, sleep, summary, within } from './lib/browser.mjs';
+
+/** What randomRoomName() in the SDK makes: 32 lowercase hex digits. */
+const randomRoomName = () => randomBytes(16).toString('hex');
 
 export const MODES = process.env.MODES ? process.env.MODES.split(',') : ['leave', 'closed', 'frozen', 'crashed'];
 const DEADLINE_MS = 15_000;
@@ -27,7 +31,8 @@ async function once(bench, pages, mode) {
   const [first, b, c, newcomer] = pages;
   try {
     await settle({ maxMs: 2000 });
-    const room = `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
+    const room = randomRoomName();
     const options = { room, media: false, signaling: bench.server.url };
     for (let k = 0; k < 3; k++) {
       await pages[k].run((bb, a) => bb.join(a), options);

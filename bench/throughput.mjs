@@ -10,7 +10,11 @@
 // each ping as it is handed to the channel and as it arrives. A small chat message also
 // goes the transfer's way every 200 ms. A last, shorter probe sends chat both ways during
 // a transfer, in the product and on the bare channel.
+import { randomBytes } from 'node:crypto';
 import { median, quantile, settle, sleep, summary, within } from './lib/browser.mjs';
+
+/** What randomRoomName() in the SDK makes: 32 lowercase hex digits. */
+const randomRoomName = () => randomBytes(16).toString('hex');
 
 export const TOTAL = 256 * 1024 * 1024;
 export const PROBE_TOTAL = 32 * 1024 * 1024;
@@ -47,7 +51,8 @@ function heapSampler(page) {
 async function pair(bench, kind, query, pages) {
   pages ??= await bench.openMany(kind, 2, query);
   await settle({ maxMs: 3000 });
-  const room = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
+  const room = randomRoomName();
   const ids = [`${room}p0`, `${room}p1`];
   for (let k = 0; k < 2; k++) {
     await pages[k].run((b, a) => b.join(a), { room, media: false, signaling: bench.server.url, id: ids[k], others: ids.slice(0, k) });
