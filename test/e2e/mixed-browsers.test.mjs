@@ -3,7 +3,7 @@
 // decodes the other's video, each side's fingerprint of the other is the certificate that
 // other side holds, messages and files cross browsers, host commands are verified by peers of
 // the other browser (kick, lock, waiting room), and the coordinator role moves to a Firefox
-// page and back. (The safety code is not part of the call yet, so it is not compared here.)
+// page and back. Each mixed pair shows the same safety code at both ends, and every pair its own.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { launchFirefox } from '../support/firefox.mjs';
@@ -164,6 +164,23 @@ describe('mixed rooms: Chromium and Firefox ESR in one call', { timeout: 300_000
     }
     // The host's signed claim, bound to its live fingerprint, is verified by every peer.
     for (const p of peers) await until(async () => (await hostIdOf(p)) === host.id, `${p.name} verified the host`);
+
+    // The safety code of every pair is the same at both ends, across browsers, and each pair has its own.
+    const codeOf = (p, id) => p.eval((other) => window.room.participants.find((x) => x.id === other)?.safetyCode ?? null, id);
+    const codes = new Map();
+    for (const [i, a] of peers.entries()) {
+      for (const b of peers.slice(i + 1)) {
+        await until(
+          async () => (await codeOf(a, b.id)) !== null && (await codeOf(b, a.id)) !== null,
+          `${a.name} and ${b.name} have a code`,
+        );
+        const [ab, ba] = [await codeOf(a, b.id), await codeOf(b, a.id)];
+        assert.equal(ab, ba, `${a.name} and ${b.name} read the same code`);
+        assert.match(ab, /^\d{3}( \d{3}){4}$/);
+        codes.set(`${a.name}|${b.name}`, ab);
+      }
+    }
+    assert.equal(new Set(codes.values()).size, codes.size, 'every pair has its own code');
 
     // Video decoded at every end: inbound framesDecoded rises on each side of each pair.
     const pairs = peers.flatMap((to) => peers.filter((from) => from !== to).map((from) => ({ from, to })));
