@@ -21,7 +21,6 @@ export const SCENARIOS = [
 ];
 export const scenarioKey = ({ media, peers }) => `${media ? 'media' : 'data'}-${peers}`;
 
-
 /** One mesh of `peers` pages of one implementation; resolves with { total, steps } or { error }. */
 async function mesh(pages, { media, peers }, server) {
   // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
