@@ -279,46 +279,8 @@ export interface KibitzEventMap {
 
 // The events bubble, so any element or document listener sees them typed.
 declare global {
-  interface GlobalEventHandlersEventMap {
-    'kibitz-state': KibitzStateEvent;
-    'kibitz-join': KibitzJoinEvent;
-    'kibitz-leave': KibitzLeaveEvent;
-    'kibitz-message': KibitzMessageEvent;
-    'kibitz-file': KibitzFileEvent;
-    'kibitz-file-offer': KibitzFileOfferEvent;
-    'kibitz-progress': KibitzProgressEvent;
-    'kibitz-coordinator': KibitzCoordinatorEvent;
-    'kibitz-error': KibitzErrorEvent;
-    'kibitz-track': KibitzTrackEvent;
-    'kibitz-participants': KibitzParticipantsEvent;
-    'kibitz-connection': KibitzConnectionEvent;
-    'kibitz-refused': KibitzRefusedEvent;
-    'kibitz-kick': KibitzKickEvent;
-    'kibitz-knock': KibitzKnockEvent;
-    'kibitz-host': KibitzHostEvent;
-    'kibitz-lock': KibitzLockEvent;
-    'kibitz-lobby': KibitzLobbyEvent;
-    'kibitz-safety': KibitzSafetyEvent;
-  }
-  interface HTMLElementEventMap {
-    'kibitz-state': KibitzStateEvent;
-    'kibitz-join': KibitzJoinEvent;
-    'kibitz-leave': KibitzLeaveEvent;
-    'kibitz-message': KibitzMessageEvent;
-    'kibitz-file': KibitzFileEvent;
-    'kibitz-file-offer': KibitzFileOfferEvent;
-    'kibitz-progress': KibitzProgressEvent;
-    'kibitz-coordinator': KibitzCoordinatorEvent;
-    'kibitz-error': KibitzErrorEvent;
-    'kibitz-track': KibitzTrackEvent;
-    'kibitz-participants': KibitzParticipantsEvent;
-    'kibitz-connection': KibitzConnectionEvent;
-    'kibitz-refused': KibitzRefusedEvent;
-    'kibitz-kick': KibitzKickEvent;
-    'kibitz-knock': KibitzKnockEvent;
-    'kibitz-host': KibitzHostEvent;
-    'kibitz-lock': KibitzLockEvent;
-    'kibitz-lobby': KibitzLobbyEvent;
-    'kibitz-safety': KibitzSafetyEvent;
-  }
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into the DOM's own map
+  interface GlobalEventHandlersEventMap extends KibitzEventMap {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into the DOM's own map
+  interface HTMLElementEventMap extends KibitzEventMap {}
 }
