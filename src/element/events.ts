@@ -9,7 +9,7 @@ import type { KibitzErrorCode } from '../errors.js';
 import type { MediaSlot } from '../engine/link.js';
 import type { SafetyAlarm, Trust } from '../engine/safety.js';
 import type { LeaveReason } from '../engine/protocol.js';
-import type { OfferOutcome, Participant, RoomState } from '../engine/room.js';
+import type { FileOffer, IncomingFile, Participant, RoomState } from '../engine/room.js';
 
 export interface KibitzStateDetail {
   /** This peer's connection state. */
@@ -31,34 +31,12 @@ export interface KibitzMessageDetail {
   /** This peer's id for a directed message, null for a broadcast. */
   to: string | null;
 }
-export interface KibitzFileDetail {
-  /** The transfer id. */
-  id: string;
-  /** The sender. */
-  peerId: string;
-  to: string | null;
-  name: string;
-  type: string;
-  size: number;
-  data: Blob;
-}
-export interface KibitzFileOfferDetail {
-  /** The transfer id (the later `kibitz-progress` and `kibitz-file` carry it). */
-  id: string;
+/** The file, as the engine reports it (`IncomingFile`). */
+export type KibitzFileDetail = IncomingFile;
+/** The engine's offer (`FileOffer`), with the sender as a full participant. */
+export interface KibitzFileOfferDetail extends Omit<FileOffer, 'peerId'> {
   /** The sender. */
   peer: Participant;
-  /** Your id for a file sent to you alone, null for one sent to everyone. */
-  to: string | null;
-  name: string;
-  /** The type the file will arrive with: the sender's if it is on the safe list, else `application/octet-stream`. */
-  type: string;
-  size: number;
-  /** Take the file; its bytes start to flow now. Refused with ERR_TRANSFER_LIMIT if it no longer fits the limits. */
-  accept(): void;
-  /** Turn it down; the sender's sendFile() rejects with ERR_TRANSFER_REFUSED. */
-  reject(): void;
-  /** Resolves once the offer is decided, expires or is withdrawn: `accepted`, `declined`, `expired`, `limit` or `withdrawn`. */
-  settled: Promise<OfferOutcome>;
 }
 export interface KibitzProgressDetail {
   /** The transfer id. */

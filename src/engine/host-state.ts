@@ -73,6 +73,8 @@ export class HostState {
 
   private async check(input: unknown): Promise<StateVerdict> {
     if (this.tier === 'none') return 'signature';
+    // Every roster repeats the record in force: that same record needs no second signature check.
+    if (this.isInForce(input)) return 'old';
     if (this.tier === 'name') {
       if (!isNamedState(input)) return 'malformed';
       if (input.room !== normalizeRoomName(this.room)) return 'room';
@@ -93,6 +95,19 @@ export class HostState {
     if (result.record.seq <= this.seq) return 'old';
     this.record = result.record;
     return 'adopted';
+  }
+
+  private isInForce(input: unknown): boolean {
+    const r = this.record as Record<string, unknown> | null;
+    const o = input as Record<string, unknown> | null;
+    if (!r || typeof o !== 'object' || o === null || !Array.isArray(o.bans)) return false;
+    const same = (key: string) => o[key] === r[key];
+    const bans = r.bans as string[];
+    return (
+      ['seq', 'sig', 'room', 'locked', 'lobby', 'named', 'p', 'v'].every(same) &&
+      o.bans.length === bans.length &&
+      o.bans.every((b, i) => b === bans[i])
+    );
   }
 
   /**
