@@ -1,10 +1,13 @@
 // What the broker may know of a room is derived here: an opaque signaling id and a key that
-// seals the handshakes it relays. Both come from the normalised room name, with different
-// labels, so the id reveals nothing about the key or the name.
+// seals the handshakes it relays. Both come from the normalised room name and the room's gate
+// descriptor, with different labels, so the id reveals nothing about the key or the name, and
+// a link whose gate was stripped or altered derives another room altogether.
 import { buf, concatBytes, fromBase64Url, fromUtf8, randomBytes, toBase64Url, toHex, utf8 } from './bytes.js';
 
 const ID_LABEL = 'kibitz/signaling-id/v2';
 const SEAL_LABEL = 'kibitz/handshake-seal/v2';
+const ROOM_ID_LABEL = 'kibitz/room-id/v1';
+const GATE_LABEL = 'kibitz/room-gate/v1';
 const STRETCH_SALT = 'kibitz/room-name-stretch/v1';
 /**
  * PBKDF2-SHA-256 iterations applied to a human-chosen room name before anything is derived
@@ -36,6 +39,11 @@ export interface RoomKeys {
   readonly signalingId: string;
   /** AES-256-GCM key for handshakes that cross the broker. */
   readonly sealKey: CryptoKey;
+  /**
+   * The room's id among members (32 hex digits): what invites, code proofs and ID-token nonces
+   * bind to. Derived from the same secret under another label: the broker never sees it.
+   */
+  readonly roomId: string;
 }
 
 async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
@@ -62,25 +70,45 @@ const MAX_CACHED_ROOMS = 8;
 const derived = new Map<string, Promise<RoomKeys>>();
 
 /**
- * The broker-facing keys of a room: its opaque signaling id and the handshake seal key.
- * Cached per normalised name, so calling it early (to warm it) makes a later join instant.
+ * The broker-facing keys of a room: its opaque signaling id and the handshake seal key, and
+ * the members' room id. `gate` is the room's gate descriptor in its canonical spelling
+ * (`formatGate`), '' for a room without one. Cached per normalised name and gate, so calling
+ * it early (to warm it) makes a later join instant.
  * @example const { signalingId } = await deriveRoomKeys('Team Standup');
  */
-export function deriveRoomKeys(roomName: string): Promise<RoomKeys> {
+export function deriveRoomKeys(roomName: string, gate = ''): Promise<RoomKeys> {
   const room = normalizeRoomName(roomName);
-  let keys = derived.get(room);
+  const cacheKey = `${room}\n${gate}`;
+  let keys = derived.get(cacheKey);
   if (!keys) {
-    keys = deriveUncached(room);
-    keys.catch(() => derived.delete(room));
+    keys = deriveUncached(room, gate);
+    keys.catch(() => derived.delete(cacheKey));
     if (derived.size >= MAX_CACHED_ROOMS) derived.delete(derived.keys().next().value!);
-    derived.set(room, keys);
+    derived.set(cacheKey, keys);
   }
   return keys;
 }
 
-async function deriveUncached(room: string): Promise<RoomKeys> {
-  const secret = await roomSecret(room);
+// The stretch depends on the name alone, so a gate change does not pay it twice.
+const stretched = new Map<string, Promise<Uint8Array>>();
+
+function nameSecret(room: string): Promise<Uint8Array> {
+  let secret = stretched.get(room);
+  if (!secret) {
+    secret = roomSecret(room);
+    secret.catch(() => stretched.delete(room));
+    if (stretched.size >= MAX_CACHED_ROOMS) stretched.delete(stretched.keys().next().value!);
+    stretched.set(room, secret);
+  }
+  return secret;
+}
+
+async function deriveUncached(room: string, gate: string): Promise<RoomKeys> {
+  const nameOnly = await nameSecret(room);
+  // A room without a gate keeps the secret it always had; a gate is hashed in.
+  const secret = gate ? await sha256(utf8(GATE_LABEL), new Uint8Array([0]), nameOnly, utf8(gate)) : nameOnly;
   const id = await sha256(utf8(ID_LABEL), new Uint8Array([0]), secret);
+  const roomId = await sha256(utf8(ROOM_ID_LABEL), new Uint8Array([0]), secret);
   const ikm = await crypto.subtle.importKey('raw', buf(secret), 'HKDF', false, ['deriveKey']);
   const sealKey = await crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: buf(utf8(SEAL_LABEL)) },
@@ -89,7 +117,7 @@ async function deriveUncached(room: string): Promise<RoomKeys> {
     false,
     ['encrypt', 'decrypt'],
   );
-  return { room, signalingId: 'k' + toHex(id.subarray(0, 16)), sealKey };
+  return { room, signalingId: 'k' + toHex(id.subarray(0, 16)), sealKey, roomId: toHex(roomId.subarray(0, 16)) };
 }
 
 /**

@@ -2,8 +2,10 @@
 // in the URL fragment, which browsers never send to a server: not in requests, not in Referer.
 import { KibitzError } from '../errors.js';
 import { fromBase64Url, toBase64Url } from './bytes.js';
-import { decodeHostPublicKey, generateHostKey, sealHostKey } from './host-key.js';
-import { randomRoomName } from './room-keys.js';
+import { commitJoinCode, formatGate, parseGate, readGate, type GateDescriptor, type GateOption } from './gate.js';
+import { decodeHostPublicKey, generateHostKey, sealHostKey, unsealHostKey } from './host-key.js';
+import { MAX_INVITE_MS, formatInviteSecret, parseInviteSecret, signInvite } from './invite.js';
+import { deriveRoomKeys, randomRoomName } from './room-keys.js';
 
 /** The link fields, named as the `<kibitz-room>` attributes they feed. */
 export interface RoomLinkAttributes {
@@ -14,9 +16,13 @@ export interface RoomLinkAttributes {
   'host-seal'?: string;
   /** Soft host name: a display claim anyone can spoof, used only when there is no key. */
   'host-name'?: string;
+  /** The admission gate descriptor (JSON, see `parseGate`); part of the room's identity. */
+  gate?: string;
+  /** A personal invite (the host-signed token and its holder key); only in that person's link. */
+  invite?: string;
 }
 
-const KEYS = ['room', 'host-key', 'host-seal', 'host-name'] as const;
+const KEYS = ['room', 'host-key', 'host-seal', 'host-name', 'gate', 'invite'] as const;
 type LinkKey = (typeof KEYS)[number];
 
 const MAX_ROOM_CHARS = 256;
@@ -70,6 +76,29 @@ function validate(attrs: Partial<Record<LinkKey, unknown>>): RoomLinkAttributes 
     if (codePoints(name) > MAX_NAME_CHARS) throw bad(`host-name exceeds ${MAX_NAME_CHARS} characters`);
     if (CONTROL.test(name)) throw bad('host-name contains control characters');
     out['host-name'] = name;
+  }
+
+  const gate = attrs.gate;
+  if (gate !== undefined) {
+    let descriptor: GateDescriptor;
+    try {
+      descriptor = parseGate(gate as string);
+    } catch (err) {
+      throw bad('gate is not a gate descriptor', err);
+    }
+    // Invites are signed by the host key: without one, nobody could ever get in.
+    if (descriptor.method === 'invite' && key === undefined) throw bad('an invite gate needs host-key');
+    out.gate = formatGate(descriptor);
+  }
+
+  const invite = attrs.invite;
+  if (invite !== undefined) {
+    try {
+      parseInviteSecret(invite);
+    } catch (err) {
+      throw bad('invite is not a Kibitz invite', err);
+    }
+    out.invite = invite as string;
   }
   return out;
 }
@@ -157,8 +186,8 @@ function strongEnough(passphrase: string): boolean {
  * // keep `link` (and the passphrase) private; share `guestLink`
  */
 export async function createRoom(
-  options: { hostPassphrase?: string; hostName?: string; base?: string; room?: string } = {},
-): Promise<{ room: string; hostKey?: string; hostSeal?: string; hostName?: string; link: string; guestLink: string }> {
+  options: { hostPassphrase?: string; hostName?: string; base?: string; room?: string; gate?: GateOption } = {},
+): Promise<{ room: string; hostKey?: string; hostSeal?: string; hostName?: string; gate?: string; link: string; guestLink: string }> {
   const base = options.base ?? (typeof location === 'undefined' ? undefined : location.href);
   if (base === undefined) throw bad('no base URL: pass options.base');
   const room = options.room ?? randomRoomName();
@@ -172,13 +201,15 @@ export async function createRoom(
       `the host passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters, ${MIN_PASSPHRASE_DISTINCT} of them different: the host link carries the key sealed under it, so anyone holding that link can guess offline`,
     );
   }
+  const gate = options.gate === undefined ? undefined : await gateField(options.gate, hostPassphrase !== undefined);
   // Validate everything before the slow seal, so a bad name or base fails at once.
-  const guest = validate({ room, 'host-name': hostName });
-  formatRoomLink(base, guest);
+  const guest = validate({ room, 'host-name': hostName, ...(gate && { gate }) });
+  const invites = gate !== undefined && parseGate(gate).method === 'invite';
+  formatRoomLink(base, { ...guest, ...(invites && { 'host-key': PLACEHOLDER_KEY }) });
 
   if (hostPassphrase === undefined) {
     const link = formatRoomLink(base, guest);
-    return { room, ...(hostName === undefined ? {} : { hostName }), link, guestLink: link };
+    return { room, ...(hostName === undefined ? {} : { hostName }), ...(gate && { gate }), link, guestLink: link };
   }
   const { publicKey, secretKey } = await generateHostKey();
   const hostSeal = await sealHostKey(secretKey, hostPassphrase);
@@ -189,7 +220,80 @@ export async function createRoom(
     hostKey: publicKey,
     hostSeal,
     ...(hostName === undefined ? {} : { hostName }),
+    ...(gate && { gate }),
     link: formatRoomLink(base, { ...guestAttrs, 'host-seal': hostSeal }),
     guestLink: formatRoomLink(base, guestAttrs),
   };
+}
+
+// A valid compressed point (the P-256 generator), to validate an invite gate's link before the
+// real host key exists.
+const PLACEHOLDER_KEY = 'A2sX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKW';
+
+/** The link's gate field for a createRoom gate option: a join code is committed, never carried. */
+async function gateField(option: GateOption, hasHostKey: boolean): Promise<string> {
+  if (typeof option !== 'object' || option === null) throw new KibitzError('ERR_BAD_GATE', 'gate must be an object with a method');
+  if (option.method === 'invite' && !hasHostKey) {
+    throw new KibitzError('ERR_BAD_GATE', 'an invite gate needs a host passphrase: invites are signed with the host key');
+  }
+  if (option.method === 'code') return formatGate({ method: 'code', commit: await commitJoinCode(option.code) });
+  return formatGate(readGate(option));
+}
+
+/** The longest-lived invite createInvite makes by default: a week. */
+export const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
+
+/**
+ * A personal invite link for one person, signed with the host key: `link` is the host's own
+ * link (with the sealed key) of a room whose gate is `invite`, `passphrase` unseals the key.
+ * The invite works until `expiresIn` milliseconds from now (default a week); on first use it
+ * binds to the joiner's device, so the same invite from a second device is refused while the
+ * first is in the room. Throws ERR_BAD_LINK, ERR_BAD_GATE, ERR_BAD_PASSPHRASE or ERR_BAD_INVITE.
+ * @example
+ * const invite = await createInvite({ link: hostLink, passphrase, name: 'Ada', expiresIn: 86_400_000 });
+ */
+export async function createInvite(options: {
+  link: string;
+  passphrase: string;
+  name: string;
+  expiresIn?: number;
+  now?: number;
+}): Promise<string> {
+  const attrs = parseRoomLink(options?.link);
+  if (!attrs.gate || parseGate(attrs.gate).method !== 'invite') throw new KibitzError('ERR_BAD_GATE', "this room's gate is not invite");
+  if (!attrs['host-seal'] || !attrs['host-key']) throw bad('createInvite needs the host link (with host-seal)');
+  const secret = await unsealHostKey(attrs['host-seal'], options.passphrase, attrs['host-key']);
+  try {
+    return await inviteLink(options.link, attrs, secret, options);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** Sign an invite with an unsealed host key and format its link on `base` (the host element uses this too). */
+export async function inviteLink(
+  base: string,
+  attrs: RoomLinkAttributes,
+  hostSecret: Uint8Array,
+  options: { name: string; expiresIn?: number; now?: number },
+): Promise<string> {
+  const expiresIn = options.expiresIn ?? DEFAULT_INVITE_MS;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_INVITE_MS) {
+    throw new KibitzError('ERR_BAD_INVITE', 'expiresIn must be a positive number of milliseconds, at most a year');
+  }
+  if (typeof options.name !== 'string' || !options.name.trim())
+    throw new KibitzError('ERR_BAD_INVITE', 'an invite names the person it is for');
+  const { roomId } = await deriveRoomKeys(attrs.room, attrs.gate ?? '');
+  const secret = await signInvite(
+    { room: roomId, name: options.name, expiresAt: (options.now ?? Date.now()) + expiresIn },
+    hostSecret,
+    attrs['host-key']!,
+  );
+  return formatRoomLink(base, {
+    room: attrs.room,
+    'host-key': attrs['host-key'],
+    ...(attrs['host-name'] !== undefined && { 'host-name': attrs['host-name'] }),
+    ...(attrs.gate !== undefined && { gate: attrs.gate }),
+    invite: formatInviteSecret(secret),
+  });
 }

@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Link } from './link.js';
 import type { Mesh } from './mesh.js';
 import {
+  MAX_CREDENTIAL_CHARS,
   MAX_ROSTER,
   cleanName,
   encodeControl,
@@ -25,6 +26,8 @@ export interface GateRequest {
   name: string;
   fingerprint: string | null;
   proof: unknown;
+  /** The admission credential the hello carried (see engine/gatekeeper.ts). */
+  credential: unknown;
 }
 export type Gate = (hello: GateRequest) => GateDecision | Promise<GateDecision>;
 
@@ -116,9 +119,20 @@ export class Coordinator {
     // The name a guest knocks with is the name the host admits: a second hello changes nothing.
     if (guest.hello) return;
     guest.hello = { ...frame, name: cleanName(frame.name) };
+    // An oversized credential is refused before any work is spent on it.
+    if (frame.cred !== undefined && JSON.stringify(frame.cred).length > MAX_CREDENTIAL_CHARS) {
+      this.refuse(guest.id, 'bad-credential');
+      return;
+    }
     void link.fingerprint().then(async (fingerprint) => {
       if (this.guests.get(guest.id) !== guest) return;
-      const decision = await this.host.gate({ id: guest.id, name: guest.hello!.name, fingerprint, proof: frame.proof });
+      const decision = await this.host.gate({
+        id: guest.id,
+        name: guest.hello!.name,
+        fingerprint,
+        proof: frame.proof,
+        credential: frame.cred,
+      });
       if (this.guests.get(guest.id) !== guest) return;
       if (decision.admit) return this.admit(guest);
       if (!decision.wait) return void this.refuse(guest.id, decision.reason);

@@ -3,7 +3,7 @@
 // retiring slots while this peer coordinates. Everything after the first handshake travels
 // inside the mesh, never through here.
 import { KibitzError } from '../errors.js';
-import { deriveRoomKeys, openHandshake, sealHandshake, type RoomKeys } from '../crypto/room-keys.js';
+import { openHandshake, sealHandshake, type RoomKeys } from '../crypto/room-keys.js';
 import type { SignalingEndpoint, SignalingTransport, SignalMessage, SignalType } from '../signaling/transport.js';
 import type { Clock } from './clock.js';
 import type { Link } from './link.js';
@@ -75,7 +75,7 @@ export class Entry {
 
   constructor(
     private readonly host: EntryHost,
-    private readonly roomName: string,
+    private readonly roomKeys: () => Promise<RoomKeys>,
   ) {}
 
   /** The broker id prefix this room uses (an opaque hash of the room name). */
@@ -117,7 +117,7 @@ export class Entry {
   /** Join through the broker: claim slot 0 of an empty room, or dial the coordinator's slot. */
   async enter(generation: number, preferSlot = 0): Promise<void> {
     const { transport, clock, timing, selfId } = this.host;
-    this.keys ??= await deriveRoomKeys(this.roomName);
+    this.keys ??= await this.roomKeys();
     const deadline = clock.now() + timing.joinMs;
     const ownOpen = transport.open(selfId).then((endpoint) => {
       // Listen at once: an answer to the early offer below can arrive right after OPEN.

@@ -58,6 +58,10 @@ export interface MembershipHost {
   forget(peerId: string): void;
   /** A safety-code frame on member `member`'s own link. */
   safety(link: Link, member: string, frame: SafetyFrame): void;
+  /** A member's admission credential on its own link. */
+  credential(link: Link, member: string, cred: unknown): void;
+  /** Whether media from `peerId` may be shown (verified-only). */
+  clear(peerId: string): boolean;
   tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
   report<K extends 'leave' | 'track' | 'connection'>(type: K, detail: RoomEvents[K]): void;
   describe(entry: RosterEntry): Participant;
@@ -118,7 +122,8 @@ export class Membership {
       this.host.entry.admitted();
       link.remoteId = sender;
       // Tracks on this link were announced under the coordinator's slot id: announce them again.
-      for (const [slot, track] of this.host.tracksOn(link) ?? []) this.host.report('track', { peerId: sender, slot, track });
+      if (this.host.clear(sender))
+        for (const [slot, track] of this.host.tracksOn(link) ?? []) this.host.report('track', { peerId: sender, slot, track });
     }
     const wasJoined = this.host.state() === 'joined';
     const now = this.host.clock.now();
@@ -219,6 +224,11 @@ export class Membership {
       case 'safety':
         // Only the pair's own link carries its exchange: never relayed, never before it is a member's.
         if (member) this.host.safety(link, member, frame);
+        else this.host.dropped.unauthorised++;
+        return;
+      case 'cred':
+        // Shown on the pair's own link, so the verifier reads the holder's certificate itself.
+        if (member) this.host.credential(link, member, frame.c);
         else this.host.dropped.unauthorised++;
         return;
     }

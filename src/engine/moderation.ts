@@ -54,6 +54,8 @@ export interface ModerationPort {
   fingerprintOf(peerId: string): Promise<string | null>;
   /** Send a host frame to every other peer. */
   broadcast(cmd: unknown): void;
+  /** The room's admission gate on a hello, after bans and the host proof: a refusal reason, or null. */
+  credentials(hello: GateRequest, isHost: boolean): Promise<string | null>;
 }
 
 /** Recent command ids kept across reloads, so a captured command cannot be replayed after one. */
@@ -163,6 +165,13 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (!this.credential.hostSeal) throw new KibitzError('ERR_BAD_SEAL', 'this link carries no sealed host key');
     this.secretKey = await unsealHostKey(this.credential.hostSeal, passphrase, this.credential.hostKey);
     if (this.port.joined()) await this.issue('claim', this.port.selfId);
+  }
+
+  /** Run `sign` with the host key: only the verified host holding it may (invites, for one). */
+  async withHostKey<T>(sign: (secretKey: Uint8Array, publicKey: string) => Promise<T>): Promise<T> {
+    if (this.tier !== 'key') throw new KibitzError('ERR_NO_HOST', 'this room has no host key');
+    if (!this.secretKey) throw new KibitzError('ERR_NOT_HOST', 'claim host first');
+    return sign(this.secretKey, this.credential.hostKey!);
   }
 
   /** The signed claim a host sends with its hello, so the gate lets it past lock and lobby. */
@@ -373,7 +382,10 @@ export class Moderation extends Emitter<ModerationEvents> {
     const { bans } = this.control;
     const fingerprint = hello.fingerprint ? normalizeFingerprint(hello.fingerprint) : '';
     if (bans.includes(hello.id) || (fingerprint && bans.includes(fingerprint))) return { admit: false, wait: false, reason: 'banned' };
-    if (await this.isHostProof(hello)) return { admit: true };
+    const host = await this.isHostProof(hello);
+    const refusal = await this.port.credentials(hello, host);
+    if (refusal) return { admit: false, wait: false, reason: refusal };
+    if (host) return { admit: true };
     // Read after the proof check: lock and lobby may have changed while it ran.
     const { locked, lobby } = this.control;
     if (locked) return { admit: false, wait: false, reason: 'locked' };

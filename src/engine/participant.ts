@@ -1,5 +1,6 @@
 // The one shape a participant has wherever the public API shows one.
 import type { PeerKind, RosterEntry } from './protocol.js';
+import type { Identity } from './gatekeeper.js';
 import type { Trust } from './safety.js';
 
 export interface Participant {
@@ -18,6 +19,8 @@ export interface Participant {
   safetyCode: string | null;
   /** `verified` once its code was confirmed on this device (pinned), `changed` when its name was confirmed on another device; self is `verified`. */
   trust: Trust;
+  /** Who the peer proved to be at the room's gate, as this peer checked it; null in a room without a gate. */
+  identity: Identity | null;
 }
 
 /** A roster entry as the page sees it, given who this peer is, who coordinates and who hosts. */
@@ -30,6 +33,7 @@ export function describe(
     fingerprint: string | null;
     safetyCode: string | null;
     trust: Trust;
+    identity: Identity | null;
   },
 ): Participant {
   return {
@@ -45,5 +49,6 @@ export function describe(
     fingerprint: roles.fingerprint,
     safetyCode: roles.safetyCode,
     trust: roles.trust,
+    identity: roles.identity,
   };
 }

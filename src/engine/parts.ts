@@ -2,12 +2,16 @@
 // others and to the room's lifecycle. Only the Room calls it, once, in its constructor; the
 // parts themselves never see the Room, only the narrow hooks below.
 import type { SignalingTransport } from '../signaling/transport.js';
-import { normalizeRoomName } from '../crypto/room-keys.js';
+import { KibitzError } from '../errors.js';
+import { formatGate, parseGate, readGate, type GateDescriptor } from '../crypto/gate.js';
+import { parseInviteSecret, type InviteSecret } from '../crypto/invite.js';
+import { deriveRoomKeys, normalizeRoomName } from '../crypto/room-keys.js';
 import type { Clock } from './clock.js';
 import { Content } from './content.js';
 import { Coordinator, type GateDecision, type GateRequest } from './coordinator.js';
 import { Entry, type Slot } from './entry.js';
 import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
+import { Gatekeeper, type GateCredential } from './gatekeeper.js';
 import { MEDIA_SLOTS, type Link, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
 import { Membership } from './membership.js';
 import { Mesh } from './mesh.js';
@@ -34,6 +38,8 @@ export interface RoomHooks {
   generation(): number;
   participants(): Participant[];
   tracks(): LocalTracks;
+  /** The tracks a link to `peerId` may carry now (none while verified-only holds it). */
+  tracksFor(peerId: string): LocalTracks;
   tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
   spawnLink(
     init: Pick<LinkOptions, 'remoteId' | 'dialer' | 'polite' | 'tracks'>,
@@ -66,13 +72,40 @@ export interface Parts {
   moderation: Moderation;
   content: Content;
   safety: Safety;
+  gatekeeper: Gatekeeper;
+  /** The gate descriptor's canonical text ('' without one): part of the room's keys. */
+  gateText: string;
   membership: Membership;
   /** A coordinator part, made when this peer takes the room over. */
   makeCoordinator(): Coordinator;
 }
 
+/** The gate option as a descriptor (null: none); throws ERR_BAD_GATE. */
+function gateOf(option: RoomOptions['gate']): GateDescriptor | null {
+  if (option === undefined || option === null || option === '') return null;
+  return typeof option === 'string' ? parseGate(option) : readGate(option);
+}
+
+/** The credential option with an invite given as its link text parsed; throws ERR_BAD_INVITE. */
+function credentialOf(option: RoomOptions['credential']): GateCredential & { invite: InviteSecret | null } {
+  if (option === undefined || option === null) return { invite: null };
+  if (typeof option !== 'object') throw new KibitzError('ERR_BAD_ATTRIBUTE', 'credential must be an object');
+  const { invite } = option;
+  return { ...option, invite: typeof invite === 'string' ? parseInviteSecret(invite) : (invite ?? null) };
+}
+
 export function assemble(room: RoomHooks, options: RoomOptions, random: (length: number) => Uint8Array): Parts {
   const parts = {} as Parts;
+  const gate = gateOf(options.gate);
+  const gateText = gate ? formatGate(gate) : '';
+  const keys = () => deriveRoomKeys(room.room, gateText);
+  parts.gateText = gateText;
+  if (options.verifiedOnly && (!gate || gate.method === 'names')) {
+    throw new KibitzError(
+      'ERR_BAD_ATTRIBUTE',
+      'verified-only needs a gate with credentials (invite, code, oidc or email): a names list proves nothing',
+    );
+  }
   parts.flood = new FloodBudget(options.floodBudget ?? FLOOD_BUDGET);
   parts.roster = new Roster(room.selfId);
   parts.mesh = new Mesh({
@@ -82,7 +115,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     roster: () => parts.roster.sorted(),
     makeLink: (remoteId, dialer) =>
       room.spawnLink(
-        { remoteId, dialer, polite: room.selfId < remoteId, tracks: room.tracks() },
+        { remoteId, dialer, polite: room.selfId < remoteId, tracks: room.tracksFor(remoteId) },
         { signal: (l, data) => parts.membership.relaySignal(l, data), open: () => room.emitParticipants() },
       ),
   });
@@ -104,7 +137,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       defer: (slot) => room.restart(slot),
       dropped: (reason) => room.dropped[reason]++,
     },
-    room.room,
+    keys,
   );
   parts.moderation = new Moderation(
     {
@@ -116,6 +149,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       participants: () => room.participants(),
       fingerprintOf: (peerId) => room.fingerprintOf(peerId),
       broadcast: (cmd) => room.broadcastHostFrame(cmd),
+      credentials: (hello, isHost) => parts.gatekeeper.screen(hello, isHost),
     },
     options.host ?? {},
     room.clock,
@@ -150,6 +184,33 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       room.emit('participants', { participants: room.participants() });
     },
   });
+  parts.gatekeeper = new Gatekeeper(
+    {
+      selfId: room.selfId,
+      clock: room.clock,
+      gate,
+      hostKey: options.host?.hostKey ?? null,
+      localFingerprint: options.localFingerprint ?? null,
+      verifiedOnly: Boolean(options.verifiedOnly),
+      keys,
+      linkOf: (peerId) => parts.mesh.link(peerId),
+      nameOf: (peerId) => parts.roster.get(peerId)?.name ?? (peerId === room.selfId ? '' : null),
+      hostId: () => parts.moderation.hostId,
+      report: ({ peerId, refused }) => {
+        const entry = parts.roster.get(peerId);
+        if (!entry) return;
+        if (refused && gate) room.emit('gate', { state: 'refused', method: gate.method, reason: refused, peer: room.describe(entry) });
+        room.emit('participants', { participants: room.participants() });
+      },
+      cleared: (peerId) => {
+        const link = parts.mesh.link(peerId);
+        if (!link) return;
+        for (const slot of MEDIA_SLOTS) if (room.tracks()[slot]) void link.setTrack(slot, room.tracks()[slot] ?? null);
+        for (const [slot, track] of room.tracksOn(link)) room.emit('track', { peerId, slot, track });
+      },
+    },
+    credentialOf(options.credential),
+  );
   parts.membership = new Membership({
     selfId: room.selfId,
     clock: room.clock,
@@ -174,6 +235,8 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     screen: (cmd) => parts.moderation.screen(cmd),
     forget: (peerId) => parts.content.forget(peerId),
     safety: (link, member, frame) => parts.safety.receive(member, link, frame),
+    credential: (link, member, cred) => parts.gatekeeper.receive(member, link, cred),
+    clear: (peerId) => parts.gatekeeper.isClear(peerId),
     tracksOn: (link) => room.tracksOn(link),
     report: (type, detail) => room.emit(type, detail),
     describe: (entry) => room.describe(entry),
@@ -196,6 +259,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     room.emitControl();
   });
   m.on('admit', ({ peerId }) => room.coordinator()?.admitWaiting(peerId));
+  m.on('host', ({ peerId }) => parts.gatekeeper.hostChanged(peerId));
   m.on('deny', ({ peerId }) => room.coordinator()?.refuse(peerId, 'denied'));
   m.on('expel', ({ peerId }) => parts.membership.expel(peerId, 'kicked'));
   m.on('ended', ({ reason }) => room.end('kicked', reason));
@@ -218,7 +282,8 @@ function coordinatorHost(room: RoomHooks, parts: Parts) {
     relay: (link: Link, data: SignalData) => parts.membership.relaySignal(link, data),
     gate: (request: GateRequest): Promise<GateDecision> => parts.moderation.gate(request),
     admitted: (entry: RosterEntry, link: Link) => {
-      for (const slot of MEDIA_SLOTS) if (room.tracks()[slot]) void link.setTrack(slot, room.tracks()[slot] ?? null);
+      const tracks = room.tracksFor(entry.id);
+      for (const slot of MEDIA_SLOTS) if (tracks[slot]) void link.setTrack(slot, tracks[slot] ?? null);
       room.emitJoin(room.describe(entry));
       room.emitParticipants();
     },

@@ -16,6 +16,8 @@ export const MAX_ROSTER = 64;
  * message) overflows the stack: a 64 KiB frame can nest 32,000 levels.
  */
 export const MAX_CONTROL_DEPTH = 32;
+/** The largest credential a hello or a cred frame may carry; bigger ones are refused unread. */
+export const MAX_CREDENTIAL_CHARS = 12 * 1024;
 export const MAX_CONTENT_DEPTH = 64;
 
 /**
@@ -93,7 +95,7 @@ export type SignalData =
   | { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null };
 
 export type ControlFrame =
-  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; proof?: unknown }
+  | { t: 'hello'; v: number; id: string; name: string; kind: PeerKind; media: MediaFlags; proof?: unknown; cred?: unknown }
   | { t: 'roster'; epoch: number; seq: number; coordinator: string; peers: RosterEntry[]; gone: Departure[]; state: RosterState }
   | { t: 'wait' }
   | { t: 'refused'; reason: string }
@@ -105,7 +107,9 @@ export type ControlFrame =
   | { t: 'bye' }
   | { t: 'host'; from?: string; cmd: unknown }
   /** The pair's safety-code exchange, on that pair's own link only (see engine/safety.ts). */
-  | { t: 'safety'; step: SafetyStep; v: string };
+  | { t: 'safety'; step: SafetyStep; v: string }
+  /** A member's admission credential, shown to each peer on that pair's own link (see engine/gatekeeper.ts). */
+  | { t: 'cred'; c: unknown };
 
 /** Commit-then-reveal: the lower id commits, the other answers with its nonce, the first reveals. */
 export type SafetyStep = 'commit' | 'nonce' | 'reveal';
@@ -186,7 +190,7 @@ const isSignalData: Check = (v) => {
 
 /** The keys each frame may carry (`t` included); anything else makes the frame malformed. */
 const FRAME_KEYS: Record<ControlType, readonly string[]> = {
-  hello: ['t', 'v', 'id', 'name', 'kind', 'media', 'proof'],
+  hello: ['t', 'v', 'id', 'name', 'kind', 'media', 'proof', 'cred'],
   roster: ['t', 'epoch', 'seq', 'coordinator', 'peers', 'gone', 'state'],
   wait: ['t'],
   refused: ['t', 'reason'],
@@ -198,6 +202,7 @@ const FRAME_KEYS: Record<ControlType, readonly string[]> = {
   bye: ['t'],
   host: ['t', 'from', 'cmd'],
   safety: ['t', 'step', 'v'],
+  cred: ['t', 'c'],
 };
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
@@ -224,6 +229,8 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
   // A commitment or a nonce: 32 bytes, unpadded base64url.
   safety: (f) =>
     (f.step === 'commit' || f.step === 'nonce' || f.step === 'reveal') && typeof f.v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(f.v),
+  // The credential's own checks are the gatekeeper's; here only that it is a bounded value.
+  cred: (f) => f.c === null || (isObject(f.c) && JSON.stringify(f.c).length <= MAX_CREDENTIAL_CHARS),
 };
 
 /**

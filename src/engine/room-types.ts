@@ -3,6 +3,8 @@ import type { KibitzErrorCode } from '../errors.js';
 import type { SignalingTransport } from '../signaling/transport.js';
 import type { Clock } from './clock.js';
 import type { FloodLimits } from './flood-budget.js';
+import type { GateDescriptor, GateMethod, GateReason } from '../crypto/gate.js';
+import type { GateCredential } from './gatekeeper.js';
 import type { LinkFactory, LocalTracks, MediaSlot } from './link.js';
 import type { HostCredential, ModerationEvents, ReplayStore } from './moderation.js';
 import type { Participant } from './participant.js';
@@ -40,6 +42,11 @@ export interface RoomEvents {
   rejected: ModerationEvents['rejected'];
   /** A pair's safety code became known, its trust changed, or an alarm went off. */
   safety: { peer: Participant; code: string | null; trust: Trust; alarm?: SafetyAlarm };
+  /**
+   * This peer at the room's gate (`checking`, then `admitted` or `refused` with a reason); or,
+   * with `peer`, a member whose credential did not verify here (`refused`: an alarm).
+   */
+  gate: { state: 'checking' | 'admitted' | 'refused'; method: GateMethod; reason?: GateReason; peer?: Participant };
 }
 
 export interface RoomTiming {
@@ -88,6 +95,12 @@ export interface RoomOptions {
   acceptFiles?: AcceptFiles;
   /** Size, memory and time limits for incoming files (see DEFAULT_FILE_LIMITS). Throws ERR_BAD_ATTRIBUTE when malformed. */
   fileLimits?: Partial<FileLimits>;
+  /** The room's admission gate, as the link carries it (descriptor or its JSON text). Throws ERR_BAD_GATE when malformed. */
+  gate?: GateDescriptor | string | null;
+  /** What this peer shows at the gate: its invite, the join code, or an ID token. */
+  credential?: GateCredential;
+  /** Hold content and media from and to every peer until this peer has verified its credential itself. */
+  verifiedOnly?: boolean;
 }
 
 /** Bookkeeping sizes, for leak checks: after everyone else left, all but `members` return to zero. */

@@ -6,12 +6,15 @@
 import { KibitzError, toKibitzError, type KibitzErrorCode } from '../errors.js';
 import { randomBytes, toHex } from '../crypto/bytes.js';
 import { randomRoomName } from '../crypto/room-keys.js';
+import { isGateReason } from '../crypto/gate.js';
+import { inviteLink } from '../crypto/room-link.js';
 import type { SignalingTransport } from '../signaling/transport.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Content } from './content.js';
 import type { Coordinator } from './coordinator.js';
 import { Emitter } from './emitter.js';
 import type { Entry, Slot } from './entry.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import type { Link, LinkFactory, LinkOptions, LocalTracks, MediaSlot } from './link.js';
 import type { Membership } from './membership.js';
 import type { Mesh } from './mesh.js';
@@ -39,6 +42,7 @@ export type { RoomEvents, RoomInspection, RoomOptions, RoomState, RoomTiming } f
 export { DEFAULT_TIMING } from './room-types.js';
 export type { Participant } from './participant.js';
 export type { GateDecision, GateRequest } from './coordinator.js';
+export type { GateCredential, GateReport, Identity } from './gatekeeper.js';
 export type { HostCredential, HostTier, ModerationOp, ReplayStore } from './moderation.js';
 export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './safety.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
@@ -84,6 +88,8 @@ export class Room extends Emitter<RoomEvents> {
   private pingCount = 0;
   private joinWaiters: { resolve: () => void; reject: (err: KibitzError) => void }[] = [];
   private readonly content: Content;
+  private readonly gatekeeper: Gatekeeper;
+  private readonly gateText: string;
   private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
   private readonly makeCoordinator: () => Coordinator;
 
@@ -115,6 +121,7 @@ export class Room extends Emitter<RoomEvents> {
         generation: () => this.generation,
         participants: () => this.participants,
         tracks: () => this.tracks,
+        tracksFor: (peerId) => (this.gatekeeper.isClear(peerId) ? this.tracks : {}),
         tracksOn: (link) => this.linkTracks.get(link) ?? [],
         spawnLink: (init, own) => this.spawnLink(init, own),
         sendHello: (link) => this.sendHello(link),
@@ -139,7 +146,13 @@ export class Room extends Emitter<RoomEvents> {
       random,
     );
     ({ roster: this.roster, mesh: this.mesh, entry: this.entry, moderation: this.moderation } = parts);
-    ({ content: this.content, safety: this.safety, membership: this.membership } = parts);
+    ({
+      content: this.content,
+      safety: this.safety,
+      membership: this.membership,
+      gatekeeper: this.gatekeeper,
+      gateText: this.gateText,
+    } = parts);
     this.makeCoordinator = parts.makeCoordinator;
   }
 
@@ -250,7 +263,7 @@ export class Room extends Emitter<RoomEvents> {
 
   async setTrack(slot: MediaSlot, track: MediaStreamTrack | null): Promise<void> {
     this.tracks[slot] = track;
-    await Promise.all(this.mesh.entries().map(([, link]) => link.setTrack(slot, track)));
+    await Promise.all(this.mesh.entries().map(([peerId, link]) => link.setTrack(slot, this.gatekeeper.isClear(peerId) ? track : null)));
   }
 
   /** Update this peer's advertised media state (shown on every roster). */
@@ -308,6 +321,23 @@ export class Room extends Emitter<RoomEvents> {
     return this.moderation.claimHost(passphrase);
   }
 
+  /**
+   * A personal invite link for `name`, signed with the host key (this peer must hold it: the
+   * host of a room whose gate is `invite`). `base` is the page the link opens (default: this
+   * page); `expiresIn` milliseconds, default a week.
+   */
+  createInvite(name: string, options: { expiresIn?: number; base?: string } = {}): Promise<string> {
+    if (this.gatekeeper.method !== 'invite') return Promise.reject(new KibitzError('ERR_BAD_GATE', "this room's gate is not invite"));
+    const base = options.base ?? (typeof location === 'undefined' ? '' : location.href);
+    return this.moderation.withHostKey((secretKey, hostKey) =>
+      inviteLink(base, { room: this.room, 'host-key': hostKey, gate: this.gateText }, secretKey, {
+        name,
+        expiresIn: options.expiresIn,
+        now: this.clock.now(),
+      }),
+    );
+  }
+
   /** Issue a signed moderation command as the verified host. */
   moderate(op: ModerationOp, target = ''): Promise<void> {
     return this.moderation.command(op, target);
@@ -315,8 +345,14 @@ export class Room extends Emitter<RoomEvents> {
 
   private targets(to?: string): string[] {
     if (this.state !== 'joined') throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
-    if (to === undefined) return this.roster.others().map((e) => e.id);
+    // Under verified-only, nothing goes to a peer this peer has not verified.
+    if (to === undefined)
+      return this.roster
+        .others()
+        .map((e) => e.id)
+        .filter((id) => this.gatekeeper.isClear(id));
     if (to === this.selfId || !this.roster.has(to)) throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${String(to)}`);
+    if (!this.gatekeeper.isClear(to)) throw new KibitzError('ERR_SEND', `${to} is not verified yet (verified-only)`);
     return [to];
   }
 
@@ -345,7 +381,8 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private async sendHello(link: Link): Promise<void> {
-    const proof = await this.moderation.helloProof();
+    const [proof, own] = await Promise.all([this.moderation.helloProof(), this.gatekeeper.prepare()]);
+    const cred = 'cred' in own ? own.cred : null;
     link.sendControl(
       encodeControl({
         t: 'hello',
@@ -355,6 +392,7 @@ export class Room extends Emitter<RoomEvents> {
         kind: this.kind,
         media: this.media,
         ...(proof !== null && { proof }),
+        ...(cred !== null && { cred }),
       }),
     );
   }
@@ -387,7 +425,7 @@ export class Room extends Emitter<RoomEvents> {
 
   private onContent(link: Link, raw: unknown): void {
     const member = this.mesh.memberOf(link);
-    if (!member || this.state !== 'joined') {
+    if (!member || this.state !== 'joined' || !this.gatekeeper.isClear(member)) {
       this.dropped.unauthorised++;
       return;
     }
@@ -398,7 +436,8 @@ export class Room extends Emitter<RoomEvents> {
     const seen = this.linkTracks.get(link) ?? [];
     seen.push([slot, track]);
     this.linkTracks.set(link, seen);
-    this.emit('track', { peerId: link.remoteId, slot, track });
+    // Under verified-only a track is held until its sender is verified here (see cleared).
+    if (this.gatekeeper.isClear(this.mesh.memberOf(link) ?? link.remoteId)) this.emit('track', { peerId: link.remoteId, slot, track });
   }
 
   // ---- departures -------------------------------------------------------------------------
@@ -454,6 +493,15 @@ export class Room extends Emitter<RoomEvents> {
 
   private async enter(generation: number, preferSlot = 0): Promise<void> {
     try {
+      const method = this.gatekeeper.method;
+      if (method) {
+        this.emit('gate', { state: 'checking', method });
+        // A credential known to be wrong here (a code that does not open the link's commitment,
+        // an invite for another room) never reaches the door.
+        const own = await this.gatekeeper.prepare();
+        if (generation !== this.generation) return;
+        if ('reason' in own) return this.end('refused', own.reason);
+      }
       this.startTicking();
       await this.entry.enter(generation, preferSlot);
     } catch (err) {
@@ -503,7 +551,11 @@ export class Room extends Emitter<RoomEvents> {
   private end(state: 'kicked' | 'refused', reason: string): void {
     this.teardown(false);
     this.setState(state);
-    if (state === 'refused') this.emit('refused', { reason });
+    if (state === 'refused') {
+      const method = this.gatekeeper.method;
+      if (method && isGateReason(reason)) this.emit('gate', { state: 'refused', method, reason });
+      this.emit('refused', { reason });
+    }
     this.rejectJoin(
       new KibitzError(
         state === 'kicked' ? 'ERR_KICKED' : 'ERR_REFUSED',
@@ -516,6 +568,8 @@ export class Room extends Emitter<RoomEvents> {
     if (this.state === state) return;
     this.state = state;
     this.emit('state', { state });
+    const method = this.gatekeeper.method;
+    if (state === 'joined' && method) this.emit('gate', { state: 'admitted', method });
   }
 
   private resolveJoin(): void {
@@ -540,6 +594,7 @@ export class Room extends Emitter<RoomEvents> {
       fingerprint: this.mesh.fingerprintOf(entry.id),
       safetyCode: this.safety.codeOf(entry.id),
       trust: this.safety.trustOf(entry.id),
+      identity: this.gatekeeper.identityOf(entry.id),
     });
   }
 
@@ -561,7 +616,9 @@ export class Room extends Emitter<RoomEvents> {
   private emitParticipants(): void {
     this.mesh.learnFingerprints(() => this.emit('participants', { participants: this.participants }));
     this.moderation.handleParticipants();
-    this.safety.sync(this.roster.sorted().map((e) => e.id));
+    const ids = this.roster.sorted().map((e) => e.id);
+    this.safety.sync(ids);
+    this.gatekeeper.sync(ids);
     this.emit('participants', { participants: this.participants });
   }
 }

@@ -89,6 +89,10 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
       step: fc.constantFrom('commit', 'nonce', 'reveal'),
       v: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toBase64Url),
     }),
+    fc.record({
+      t: fc.constant('cred'),
+      c: fc.oneof(fc.constant(null), fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }))),
+    }),
   );
 }
 
@@ -167,6 +171,7 @@ const required: Record<ControlType, Record<string, unknown[]>> = {
   bye: {},
   host: { cmd: [] },
   safety: { step: ['open', '', 1, null], v: ['', 'A'.repeat(42), 'A'.repeat(44), 'A'.repeat(42) + '=', '+'.repeat(43), 5, null] },
+  cred: { c: ['x', 1, [], true, { p: 'A'.repeat(13 * 1024) }] },
 };
 const optional: Record<string, unknown[]> = { from: badId };
 
@@ -517,10 +522,11 @@ const dropped = (room: Room) => Object.values(room.dropped).reduce((a, b) => a +
 
 /**
  * Frames a rogue participant is not entitled to send (bye, media and its own name are its own
- * business, and so is spoiling its own pair's safety code: that raises an alarm about itself).
+ * business, and so are spoiling its own pair's safety code and showing a bad credential: each
+ * raises an alarm about itself).
  */
 function hostileArb(ids: string[]): fc.Arbitrary<unknown> {
-  const own = (t: unknown) => t === 'bye' || t === 'media' || t === 'name' || t === 'safety';
+  const own = (t: unknown) => t === 'bye' || t === 'media' || t === 'name' || t === 'safety' || t === 'cred';
   const id = fc.oneof(fc.constantFrom(...ids), idArb);
   const frame = frameArb(id).filter((f) => !own(f.t));
   return fc

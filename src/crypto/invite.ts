@@ -1,0 +1,192 @@
+// Personal invites: a token the host signs for one person, carried in that person's invite link
+// with a holder key of its own. The token names a holder public key; the link alone holds the
+// matching secret. Members pass the token around freely (each verifies it), but only the link's
+// holder can bind it to a device: it signs the room and its own live certificate fingerprint,
+// and every verifier checks that against the fingerprint it reads from its own link.
+import { KibitzError } from '../errors.js';
+import { buf, concatBytes, fromBase64Url, fromUtf8, randomBytes, toBase64Url, utf8 } from './bytes.js';
+import { decodeSignature, normalizeFingerprint, signingKey, verifyKey } from './command.js';
+import { ECDSA_SHA256, decodeHostPublicKey, generateHostKey, importHostSigningKey, isHostSecretKey } from './host-key.js';
+
+const TAG = 'kibitz-invite';
+const HOLDER_TAG = 'kibitz-invite-holder';
+const VERSION = 1;
+const MAX_NAME_CHARS = 64;
+const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+const ROOM_ID = /^[0-9a-f]{32}$/;
+const CONTROL = /\p{Cc}/u;
+/** How late an expiry may still be accepted, for clocks that disagree a little. */
+export const INVITE_LEEWAY_MS = 60_000;
+/** The longest an invite may live. */
+export const MAX_INVITE_MS = 366 * 24 * 3600_000;
+/** Invite links are read from URLs: bound what a hostile one can make us parse. */
+const MAX_INVITE_CHARS = 2048;
+
+/** The signed fields: typed by `kind`, and under their own tag, so no other signed object passes for one. */
+export interface Invite {
+  kind: 'invite';
+  /** The room id (see RoomKeys.roomId): bound to the room and its gate. */
+  room: string;
+  /** The name the host invited. */
+  name: string;
+  /** Expiry, milliseconds since the epoch. */
+  exp: number;
+  /** Unique per invite: a second device using it while the first is in the room is refused. */
+  id: string;
+  /** The holder public key (compressed P-256, base64url); its secret travels only in the invite link. */
+  key: string;
+}
+
+export interface SignedInvite extends Invite {
+  sig: string;
+}
+
+/** What an invite link's `invite` field holds: the token and the holder's secret key. */
+export interface InviteSecret {
+  token: SignedInvite;
+  holderSecret: Uint8Array;
+}
+
+/** Copy exactly the signed fields out of untrusted input, or null. */
+export function readInvite(input: unknown): Invite | null {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
+  const { kind, room, name, exp, id, key } = input as Record<string, unknown>;
+  if (kind !== 'invite' || typeof room !== 'string' || !ROOM_ID.test(room)) return null;
+  if (typeof name !== 'string' || !name.trim() || [...name].length > MAX_NAME_CHARS || CONTROL.test(name)) return null;
+  if (typeof exp !== 'number' || !Number.isSafeInteger(exp) || exp < 0) return null;
+  if (typeof id !== 'string' || !ID_PATTERN.test(id) || typeof key !== 'string' || key.length !== 44) return null;
+  try {
+    decodeHostPublicKey(key);
+  } catch {
+    return null;
+  }
+  return { kind, room, name, exp, id, key };
+}
+
+function pushString(parts: Uint8Array[], text: string): void {
+  const bytes = utf8(text);
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, bytes.length, false);
+  parts.push(length, bytes);
+}
+
+/**
+ * The exact bytes the host signs, length-prefixed under the invite's own tag (host commands and
+ * room-state records start with theirs), so none can pass for another:
+ *
+ *     str("kibitz-invite") u8(1) str(room) str(name) u64be(exp) str(id) str(key)
+ */
+export function encodeInvite(invite: Invite): Uint8Array {
+  const fields = readInvite(invite);
+  if (!fields) throw new KibitzError('ERR_BAD_INVITE', 'invite fields are out of shape');
+  const parts: Uint8Array[] = [];
+  pushString(parts, TAG);
+  parts.push(new Uint8Array([VERSION]));
+  pushString(parts, fields.room);
+  pushString(parts, fields.name);
+  const exp = new Uint8Array(8);
+  const view = new DataView(exp.buffer);
+  view.setUint32(0, Math.floor(fields.exp / 2 ** 32), false);
+  view.setUint32(4, fields.exp % 2 ** 32, false);
+  parts.push(exp);
+  pushString(parts, fields.id);
+  pushString(parts, fields.key);
+  return concatBytes(...parts);
+}
+
+function holderMessage(roomId: string, fingerprint: string): Uint8Array {
+  const parts: Uint8Array[] = [];
+  pushString(parts, HOLDER_TAG);
+  parts.push(new Uint8Array([VERSION]));
+  pushString(parts, roomId);
+  pushString(parts, fingerprint);
+  return concatBytes(...parts);
+}
+
+/** Sign a personal invite with the host key. Throws ERR_BAD_INVITE for fields out of shape. */
+export async function signInvite(
+  fields: { room: string; name: string; expiresAt: number },
+  hostSecret: Uint8Array,
+  hostKey: string,
+): Promise<InviteSecret> {
+  if (!isHostSecretKey(hostSecret)) throw new KibitzError('ERR_BAD_KEY', 'not a P-256 secret key');
+  const holder = await generateHostKey();
+  const invite: Invite = {
+    kind: 'invite',
+    room: fields.room,
+    name: typeof fields.name === 'string' ? fields.name.normalize('NFC').trim() : '',
+    exp: Math.floor(fields.expiresAt),
+    id: toBase64Url(randomBytes(16)),
+    key: holder.publicKey,
+  };
+  const message = encodeInvite(invite);
+  const key = await signingKey(hostSecret, hostKey);
+  const sig = new Uint8Array(await crypto.subtle.sign(ECDSA_SHA256, key, buf(message)));
+  return { token: { ...invite, sig: toBase64Url(sig) }, holderSecret: holder.secretKey };
+}
+
+/** The `invite` field of an invite link. */
+export function formatInviteSecret(secret: InviteSecret): string {
+  return toBase64Url(utf8(JSON.stringify({ t: secret.token, k: toBase64Url(secret.holderSecret) })));
+}
+
+/** Read an invite link's `invite` field; throws ERR_BAD_INVITE when it is not one. */
+export function parseInviteSecret(text: unknown): InviteSecret {
+  const fail = () => new KibitzError('ERR_BAD_INVITE', 'the invite is not a Kibitz invite');
+  if (typeof text !== 'string' || text.length > MAX_INVITE_CHARS) throw fail();
+  const bytes = fromBase64Url(text);
+  if (!bytes) throw fail();
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw fail();
+  }
+  const { t, k } = (value ?? {}) as { t?: unknown; k?: unknown };
+  const fields = readInvite(t);
+  const sig = decodeSignature((t as { sig?: unknown } | undefined)?.sig);
+  const holderSecret = typeof k === 'string' ? fromBase64Url(k) : null;
+  if (!fields || !sig || !holderSecret || !isHostSecretKey(holderSecret)) throw fail();
+  return { token: { ...fields, sig: toBase64Url(sig) }, holderSecret };
+}
+
+/** The holder's proof for its own certificate: the room id and its fingerprint, signed with the holder key. */
+export async function holderProof(secret: InviteSecret, roomId: string, fingerprint: string): Promise<string> {
+  const key = await importHostSigningKey(secret.holderSecret, secret.token.key);
+  const sig = await crypto.subtle.sign(ECDSA_SHA256, key, buf(holderMessage(roomId, normalizeFingerprint(fingerprint))));
+  return toBase64Url(new Uint8Array(sig));
+}
+
+export type InviteRejection = 'bad-credential' | 'expired';
+
+/**
+ * Verify an invite as presented by the peer whose certificate this verifier reads as
+ * `fingerprint` (from its own live link, never from what the peer says): the host's signature,
+ * the room, the expiry and the holder's proof. Never throws.
+ */
+export async function verifyInvite(
+  token: unknown,
+  proof: unknown,
+  ctx: { hostKey: string; roomId: string; fingerprint: string | null; now: number },
+): Promise<{ ok: true; invite: Invite } | { ok: false; reason: InviteRejection }> {
+  try {
+    const fields = readInvite(token);
+    const sig = decodeSignature((token as { sig?: unknown } | null)?.sig);
+    const holderSig = decodeSignature(proof);
+    const fingerprint = normalizeFingerprint(ctx.fingerprint ?? '');
+    if (!fields || !sig || !holderSig || !fingerprint) return { ok: false, reason: 'bad-credential' };
+    const host = await verifyKey(ctx.hostKey);
+    if (!host || !(await crypto.subtle.verify(ECDSA_SHA256, host, buf(sig), buf(encodeInvite(fields))))) {
+      return { ok: false, reason: 'bad-credential' };
+    }
+    if (fields.room !== ctx.roomId) return { ok: false, reason: 'bad-credential' };
+    if (!Number.isFinite(ctx.now) || ctx.now > fields.exp + INVITE_LEEWAY_MS) return { ok: false, reason: 'expired' };
+    const holder = await verifyKey(fields.key);
+    if (!holder || !(await crypto.subtle.verify(ECDSA_SHA256, holder, buf(holderSig), buf(holderMessage(ctx.roomId, fingerprint))))) {
+      return { ok: false, reason: 'bad-credential' };
+    }
+    return { ok: true, invite: fields };
+  } catch {
+    return { ok: false, reason: 'bad-credential' };
+  }
+}
