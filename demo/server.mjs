@@ -1,10 +1,17 @@
 // The demo: one Node process serves the page, the script-tag bundle at /kibitz-room.js and
 // the PeerJS broker on the same origin, so a room's signaling default (the page's origin)
 // just works. `PORT` overrides the port (default 8080).
+//
+// It is also an email-code issuer for the `email` admission gate (demo/issuer.mjs), with this
+// server's origin as issuer URL. `KIBITZ_SMTP_URL` (e.g. smtp://127.0.0.1:2525) is where codes
+// are mailed; unset, mails are printed to this console as a development mail sink.
+// `KIBITZ_MAIL_FROM` is the sender; `KIBITZ_ISSUER_KEY` a private ES256 JWK (JSON) that keeps
+// tokens and `sub` valid across restarts (unset: a new key every start).
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../scripts/broker.mjs';
+import { createIssuer } from './issuer.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const files = {
@@ -17,12 +24,27 @@ const files = {
 };
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
-/** Start the demo server; resolves with its URL and a close(). */
-export async function startServer({ port = 8080, host = '127.0.0.1', quiet = false } = {}) {
+/** The issuer's settings from the environment. */
+export function issuerEnv(env = process.env) {
+  return {
+    smtpUrl: env.KIBITZ_SMTP_URL || undefined,
+    mailFrom: env.KIBITZ_MAIL_FROM || undefined,
+    key: env.KIBITZ_ISSUER_KEY || undefined,
+  };
+}
+
+/**
+ * Start the demo server; resolves with its URL and a close(). `issuer` options go to
+ * createIssuer (origin excepted: always this server's), over those read from the environment.
+ */
+export async function startServer({ port = 8080, host = '127.0.0.1', quiet = false, issuer: issuerOptions = {} } = {}) {
+  // Set once the port, hence the issuer URL, is known; until then issuer paths are 404s.
+  let issuer;
   const broker = await startBroker({
     port,
     host,
     async onRequest(req, res) {
+      if (issuer && (await issuer.handle(req, res))) return;
       const path = normalize(new URL(req.url, 'http://x').pathname);
       const file = files[path];
       if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -45,12 +67,37 @@ export async function startServer({ port = 8080, host = '127.0.0.1', quiet = fal
     },
   });
   const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${broker.port}/`;
-  if (!quiet) console.log(`Kibitz demo: ${url}`);
-  return { url, port: broker.port, close: () => broker.close() };
+  const settings = { ...issuerEnv(), ...issuerOptions };
+  try {
+    issuer = await createIssuer({ ...settings, origin: url.slice(0, -1) });
+  } catch (err) {
+    await broker.close();
+    throw new Error(`${settings.key ? 'KIBITZ_ISSUER_KEY: ' : ''}${err.message}`, { cause: err });
+  }
+  if (!quiet) {
+    console.log(`Kibitz demo: ${url}`);
+    console.log(
+      `Kibitz issuer: key ${issuer.kid}${settings.key ? '' : ' (new at every start: set KIBITZ_ISSUER_KEY to keep one)'}, ${settings.smtpUrl ? 'codes mailed over SMTP' : 'codes printed here (development mail sink: KIBITZ_SMTP_URL is not set)'}`,
+    );
+  }
+  return {
+    url,
+    port: broker.port,
+    close: async () => {
+      await issuer.close();
+      await broker.close();
+    },
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {
-  const server = await startServer({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' });
+  let server;
+  try {
+    server = await startServer({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' });
+  } catch (err) {
+    console.error(`Kibitz demo did not start: ${err.message}`);
+    process.exit(1);
+  }
   const stop = () => server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
