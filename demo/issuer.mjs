@@ -16,7 +16,8 @@
 //
 // Storage holds no email, nonce or address in clear: tickets are keyed by the ticket's hash
 // and seal { email, nonce } under a key derived from the ticket itself, codes are HMACs,
-// rate-limit buckets are keyed by HMACs. Log lines carry counts and error codes only.
+// rate-limit buckets are keyed by HMACs. Log lines carry counts and error codes only; the
+// development mail sink (no SMTP) prints the mail itself: address and code, never the nonce.
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 import nodemailer from 'nodemailer';
