@@ -1,5 +1,6 @@
-// Two builds: an ESM tree for bundlers (lit stays external, with type
-// declarations) and the single-file script-tag bundle with everything inside, minified.
+// Two builds: an ESM tree for bundlers (lit and jose stay external, with type
+// declarations) and the script-tag bundle with everything inside, minified; what only gated
+// rooms need is split into chunks it loads on demand.
 // A type error fails the build (`noEmitOnError`); the plugin would only warn otherwise.
 // The css`` literals are not minified: collapsing their whitespace saved 60 of ~30,600
 // gzipped bytes, not worth a CSS minifier in the build.
@@ -7,7 +8,7 @@ import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
-const external = (id) => /^(lit|@lit)(\/|$)/.test(id);
+const external = (id) => /^(lit|@lit|jose)(\/|$)/.test(id);
 
 export default [
   {
@@ -20,7 +21,10 @@ export default [
   },
   {
     input: 'src/kibitz-room.ts',
-    output: { file: 'dist/kibitz-room.js', format: 'es', sourcemap: false },
+    // The chunks import shared code from the bundle itself rather than through a facade file.
+    preserveEntrySignatures: 'allow-extension',
+    // Gate code (JOSE, the sign-in flows) loads as chunks beside the bundle, only in rooms that need it.
+    output: { dir: 'dist', entryFileNames: 'kibitz-room.js', chunkFileNames: 'kibitz-[name]-[hash].js', format: 'es', sourcemap: false },
     plugins: [
       nodeResolve({ browser: true, exportConditions: ['production'] }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', noEmitOnError: true }),

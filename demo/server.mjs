@@ -46,7 +46,8 @@ export async function startServer({ port = 8080, host = '127.0.0.1', quiet = fal
     async onRequest(req, res) {
       if (issuer && (await issuer.handle(req, res))) return;
       const path = normalize(new URL(req.url, 'http://x').pathname);
-      const file = files[path];
+      // The bundle's lazily loaded chunks (gate code) sit beside it in dist/.
+      const file = files[path] ?? (/^\/kibitz-[\w-]+\.js$/.test(path) ? `dist${path}` : undefined);
       if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;

@@ -22,6 +22,7 @@ export {
   KibitzLockEvent,
   KibitzLobbyEvent,
   KibitzSafetyEvent,
+  KibitzGateEvent,
   type KibitzEventMap,
   type KibitzStateDetail,
   type KibitzJoinDetail,
@@ -42,9 +43,12 @@ export {
   type KibitzLockDetail,
   type KibitzLobbyDetail,
   type KibitzSafetyDetail,
+  type KibitzGateDetail,
 } from './element/events.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
-export { createRoom, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
+export { createRoom, createInvite, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
+export { createJoinCode, parseGate, type GateDescriptor, type GateMethod, type GateOption, type GateReason } from './crypto/gate.js';
+export type { Identity, GateCredential } from './engine/gatekeeper.js';
 export { generateHostKey, sealHostKey, unsealHostKey } from './crypto/host-key.js';
 export { normalizeRoomName } from './crypto/room-keys.js';
 export { Room, type Participant, type RoomState, type RoomEvents, type RoomOptions } from './engine/room.js';

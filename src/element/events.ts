@@ -8,6 +8,7 @@
 import type { KibitzErrorCode } from '../errors.js';
 import type { MediaSlot } from '../engine/link.js';
 import type { SafetyAlarm, Trust } from '../engine/safety.js';
+import type { GateMethod, GateReason } from '../crypto/gate.js';
 import type { LeaveReason } from '../engine/protocol.js';
 import type { FileOffer, IncomingFile, Participant, RoomState } from '../engine/room.js';
 
@@ -232,6 +233,22 @@ export class KibitzSafetyEvent extends KibitzEvent<KibitzSafetyDetail> {
   }
 }
 
+/** This peer at the room's gate, or (with `peer`) a member whose credential did not verify here. */
+export interface KibitzGateDetail {
+  /** `needed`: the gate asks for something not given yet; then `checking`, and `admitted` or `refused`. */
+  state: 'needed' | 'checking' | 'admitted' | 'refused';
+  method: GateMethod;
+  reason?: GateReason;
+  /** Set on an alarm: the admitted member whose credential failed this peer's own check. */
+  peer?: Participant;
+}
+/** This peer at the room's gate, or an alarm about a member whose credential did not verify here. */
+export class KibitzGateEvent extends KibitzEvent<KibitzGateDetail> {
+  constructor(detail: KibitzGateDetail) {
+    super('kibitz-gate', detail);
+  }
+}
+
 /** Every `kibitz-*` event by name. */
 export interface KibitzEventMap {
   'kibitz-state': KibitzStateEvent;
@@ -253,6 +270,7 @@ export interface KibitzEventMap {
   'kibitz-lock': KibitzLockEvent;
   'kibitz-lobby': KibitzLobbyEvent;
   'kibitz-safety': KibitzSafetyEvent;
+  'kibitz-gate': KibitzGateEvent;
 }
 
 // The events bubble, so any element or document listener sees them typed.

@@ -10,9 +10,11 @@ import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
+import { parseGate } from '../crypto/gate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
+import { GateClient, type CredentialInput } from './gate-client.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
 
@@ -125,7 +127,33 @@ export class KibitzRoomElement extends LitElement {
    */
   @property({ attribute: 'file-limits' }) fileLimits: string | Partial<FileLimits> = '';
 
+  /**
+   * The room's admission gate, as the link carries it (JSON, e.g. `{"method":"invite"}`): part
+   * of the room's identity, so a link without it leads to another, empty room.
+   */
+  @property() gate = '';
+
+  /** A personal invite, from the invitee's link (`parseRoomLink(link).invite`). */
+  @property() invite = '';
+
+  /** Exchange no media or data with a peer until this browser has verified its credential itself. */
+  @property({ type: Boolean, attribute: 'verified-only', reflect: true }) verifiedOnly = false;
+
+  /** Where an OpenID sign-in popup returns: any page of this origin that loads Kibitz (default: this page). */
+  @property({ attribute: 'redirect-uri' }) redirectUri = '';
+
+  /**
+   * What this person shows at the gate (JS property only, never reflected): `{ code }` for a
+   * join code, `{ idToken }` for an ID token the page got itself. `signIn()` and
+   * `submitEmailCode()` set it.
+   */
+  @property({ attribute: false }) credential: CredentialInput = null;
+
   private readonly local = new LocalMedia(this);
+  private readonly gateClient = new GateClient(this, {
+    fingerprint: async () => this.selfFingerprint ?? fingerprintOf(this.certificate ?? (await persistentCertificate())!),
+    report: (err) => this.call.report(err),
+  });
   private readonly call = new RoomController(this, {
     prepare: () => this.roomOptions(),
     created: (engine) => {
@@ -276,9 +304,47 @@ export class KibitzRoomElement extends LitElement {
     return this.moderate('reset');
   }
 
-  /** Join the room. Resolves once this peer is in the roster; rejects with a KibitzError. */
+  /**
+   * Join the room. Resolves once this peer is in the roster; rejects with a KibitzError
+   * (ERR_GATE, with a `kibitz-gate` `needed` event, when the room's gate asks for a credential
+   * not given yet).
+   */
   join(): Promise<void> {
+    try {
+      if (this.state !== 'joined') this.gateClient.check();
+    } catch (err) {
+      return Promise.reject(this.call.report(toKibitzError(err, 'ERR_GATE')));
+    }
     return this.call.join();
+  }
+
+  /** OpenID Connect sign-in for an `oidc` gate, in a popup (call it from a click); the ID token becomes `credential`. */
+  signIn(): Promise<void> {
+    return this.gateClient.signIn();
+  }
+
+  /** For an `email` gate: ask the gate's issuer to mail a sign-in code to `email`. */
+  requestEmailCode(email: string): Promise<void> {
+    return this.gateClient.requestEmailCode(email);
+  }
+
+  /** For an `email` gate: give the mailed code; the issuer's ID token becomes `credential`. */
+  submitEmailCode(code: string): Promise<void> {
+    return this.gateClient.submitEmailCode(code);
+  }
+
+  /**
+   * Host only, in a room whose gate is `invite`: a personal invite link for `name`, signed with
+   * the host key. `expiresIn` in milliseconds (default a week); `base` is the page the link
+   * opens (default this one).
+   */
+  async createInvite(name: string, options: { expiresIn?: number; base?: string } = {}): Promise<string> {
+    try {
+      if (!this.engine || this.engine.state !== 'joined') throw notJoined();
+      return await this.engine.createInvite(name, options);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_BAD_INVITE'));
+    }
   }
 
   /** Leave the call at once, telling the others. */
@@ -369,7 +435,9 @@ export class KibitzRoomElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A human-chosen room name is stretched before use (slow on purpose): start as soon as it is known.
-    if (changed.has('room') && this.room.trim()) void deriveRoomKeys(this.room).catch(quiet);
+    if ((changed.has('room') || changed.has('gate')) && this.room.trim()) {
+      void deriveRoomKeys(this.room, this.gate.trim() ? JSON.stringify(safeGate(this.gate)) : '').catch(quiet);
+    }
     // A rename mid-call reaches everyone; the first value is the one the join sends. Done
     // before rendering: the engine's roster event re-renders, and this render picks it up.
     if (!changed.has('name') || !this.engine || changed.get('name') === undefined) return;
@@ -417,6 +485,9 @@ export class KibitzRoomElement extends LitElement {
       pins: this.pins,
       ...files,
       replayStore: localReplayStore(this.hostKey),
+      gate: this.gateClient.descriptor(),
+      credential: this.gateClient.credential(),
+      verifiedOnly: this.verifiedOnly,
     };
   }
 
@@ -489,6 +560,7 @@ export class KibitzRoomElement extends LitElement {
         <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
         ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
         ${this.isHost && inCall ? hostMenuView(this, this.hostActions) : nothing}
+        ${inCall || busy ? nothing : this.gateClient.view(() => void this.join().catch(quiet))}
         ${filesView(this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
         <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
           ${this.tiles().map((tile) =>
@@ -529,6 +601,15 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
     return JSON.parse(value) as Partial<FileLimits>;
   } catch {
     throw new KibitzError('ERR_BAD_ATTRIBUTE', 'file-limits: must be a JSON object such as {"maxFileBytes": 10485760}');
+  }
+}
+
+/** The gate attribute read leniently, only to warm the room keys early. */
+function safeGate(text: string): unknown {
+  try {
+    return parseGate(text);
+  } catch {
+    return null;
   }
 }
 

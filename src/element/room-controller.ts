@@ -26,6 +26,7 @@ import {
   KibitzProgressEvent,
   KibitzRefusedEvent,
   KibitzSafetyEvent,
+  KibitzGateEvent,
   KibitzStateEvent,
   KibitzTrackEvent,
 } from './events.js';
@@ -247,6 +248,7 @@ export class RoomController implements ReactiveController {
       engine.on('coordinator', (detail) => fire(new KibitzCoordinatorEvent(detail))),
       engine.on('error', ({ code, message }) => this.report(new KibitzError(code, message))),
       engine.on('refused', (detail) => fire(new KibitzRefusedEvent(detail))),
+      engine.on('gate', (detail) => fire(new KibitzGateEvent(detail))),
       engine.on('control', () => this.host.requestUpdate()),
       engine.on('host', (detail) => fire(new KibitzHostEvent(detail))),
       engine.on('kick', (detail) => fire(new KibitzKickEvent(detail))),

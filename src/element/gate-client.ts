@@ -1,0 +1,209 @@
+// The element's side of the admission gate: what the gate asks of this person, the credential
+// they give (never reflected to an attribute), getting an ID token (OpenID popup, email code)
+// bound to this device and room, and the form the built-in UI shows before joining.
+import { html, nothing, type TemplateResult } from 'lit';
+import { KibitzError, toKibitzError } from '../errors.js';
+import { formatGate, parseGate, tokenNonce, type GateDescriptor, type GateReason } from '../crypto/gate.js';
+import { deriveRoomKeys } from '../crypto/room-keys.js';
+import type { GateCredential } from '../engine/gatekeeper.js';
+import { KibitzGateEvent } from './events.js';
+
+/** What a page may set as `credential`: a join code, or an ID token it got itself. */
+export type CredentialInput = { code: string } | { idToken: string } | null;
+
+/** The element's public side the client reads and sets. */
+export interface GateClientHost extends EventTarget {
+  readonly gate: string;
+  readonly invite: string;
+  readonly room: string;
+  readonly redirectUri: string;
+  credential: CredentialInput;
+  requestUpdate(): void;
+}
+
+export interface GateClientHooks {
+  /** This device's certificate fingerprint. */
+  fingerprint(): Promise<string | null>;
+  /** Dispatch `kibitz-error` and hand the error back. */
+  report(err: KibitzError): KibitzError;
+}
+
+const failed = (reason: GateReason | undefined, err: unknown): KibitzError => {
+  const error = toKibitzError(err, 'ERR_GATE');
+  (error as KibitzError & { reason?: GateReason }).reason ??= reason;
+  return error;
+};
+
+export class GateClient {
+  /** The ticket of the email code last requested. */
+  private ticket: string | null = null;
+  /** What the form holds while the person types. */
+  codeInput = '';
+  emailInput = '';
+  emailSent = false;
+
+  constructor(
+    private readonly host: GateClientHost,
+    private readonly hooks: GateClientHooks,
+  ) {}
+
+  /** The gate descriptor from the attribute; null without one. Throws ERR_BAD_ATTRIBUTE. */
+  descriptor(): GateDescriptor | null {
+    if (!this.host.gate.trim()) return null;
+    try {
+      return parseGate(this.host.gate);
+    } catch (err) {
+      throw new KibitzError('ERR_BAD_ATTRIBUTE', `gate: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** What the engine gets: the invite from the link, and the page's code or ID token. */
+  credential(): GateCredential {
+    const given = this.host.credential;
+    return {
+      invite: this.host.invite.trim() || null,
+      code: given && 'code' in given && typeof given.code === 'string' ? given.code : null,
+      idToken: given && 'idToken' in given && typeof given.idToken === 'string' ? given.idToken : null,
+    };
+  }
+
+  /** Whether the gate still asks for something before joining; fires `kibitz-gate` `needed` if so. */
+  check(): void {
+    const gate = this.descriptor();
+    if (!gate) return;
+    const have = this.credential();
+    const missing =
+      (gate.method === 'code' && !have.code) ||
+      ((gate.method === 'oidc' || gate.method === 'email') && !have.idToken) ||
+      (gate.method === 'invite' && !have.invite);
+    // An invite room's host gets in on the host key alone, so only the other methods block here.
+    if (!missing || gate.method === 'invite') return;
+    this.host.dispatchEvent(new KibitzGateEvent({ state: 'needed', method: gate.method }));
+    throw new KibitzError('ERR_GATE', needs(gate));
+  }
+
+  private async nonce(): Promise<string> {
+    const fingerprint = await this.hooks.fingerprint();
+    if (!fingerprint) throw new KibitzError('ERR_GATE', 'this browser has no certificate to bind a sign-in to');
+    const descriptor = this.descriptor();
+    const gate = descriptor ? formatGate(descriptor) : '';
+    const { roomId } = await deriveRoomKeys(this.host.room, gate);
+    return tokenNonce(fingerprint, roomId);
+  }
+
+  private give(idToken: string): void {
+    this.host.credential = { idToken };
+    this.host.requestUpdate();
+  }
+
+  private refuse(method: GateDescriptor['method'], err: unknown): KibitzError {
+    const reason = (err as { reason?: GateReason }).reason;
+    this.host.dispatchEvent(new KibitzGateEvent({ state: 'needed', method, ...(reason && { reason }) }));
+    return this.hooks.report(failed(reason, err));
+  }
+
+  /** OpenID Connect sign-in in a popup (authorization code + PKCE); the ID token becomes the credential. */
+  async signIn(): Promise<void> {
+    const gate = this.descriptor();
+    if (gate?.method !== 'oidc') throw this.hooks.report(new KibitzError('ERR_GATE', "signIn() needs a gate whose method is 'oidc'"));
+    try {
+      const nonce = await this.nonce();
+      const { signInWithPopup } = await import('../gate/sign-in.js');
+      const redirectUri = this.host.redirectUri || location.origin + location.pathname;
+      this.give(await signInWithPopup({ issuer: gate.issuer, clientId: gate.clientId, nonce, redirectUri }));
+    } catch (err) {
+      throw this.refuse('oidc', err);
+    }
+  }
+
+  /** Ask the gate's email issuer to mail a code to `email`. */
+  async requestEmailCode(email: string): Promise<void> {
+    const gate = this.descriptor();
+    if (gate?.method !== 'email')
+      throw this.hooks.report(new KibitzError('ERR_GATE', "requestEmailCode() needs a gate whose method is 'email'"));
+    try {
+      const { startEmail } = await import('../gate/sign-in.js');
+      this.ticket = await startEmail(gate.issuer, String(email).trim(), await this.nonce());
+      this.emailSent = true;
+      this.host.requestUpdate();
+    } catch (err) {
+      throw this.refuse('email', err);
+    }
+  }
+
+  /** Give the mailed code; its ID token becomes the credential. */
+  async submitEmailCode(code: string): Promise<void> {
+    const gate = this.descriptor();
+    if (gate?.method !== 'email')
+      throw this.hooks.report(new KibitzError('ERR_GATE', "submitEmailCode() needs a gate whose method is 'email'"));
+    try {
+      if (!this.ticket) throw new KibitzError('ERR_GATE', 'call requestEmailCode(email) first');
+      const { finishEmail } = await import('../gate/sign-in.js');
+      this.give(await finishEmail(gate.issuer, this.ticket, String(code)));
+    } catch (err) {
+      throw this.refuse('email', err);
+    }
+  }
+
+  /** The fields the gate asks for, shown before joining. */
+  view(join: () => void): TemplateResult | typeof nothing {
+    let gate: GateDescriptor | null;
+    try {
+      gate = this.descriptor();
+    } catch {
+      return nothing;
+    }
+    if (!gate) return nothing;
+    const have = this.credential();
+    const quiet = () => undefined;
+    switch (gate.method) {
+      case 'code':
+        return html`<form part="gate" class="gate" @submit=${(e: Event) => {
+          e.preventDefault();
+          this.host.credential = { code: this.codeInput };
+          join();
+        }}>
+          <label part="gate-label">Join code <input part="gate-input" name="code" autocomplete="off" required
+            .value=${this.codeInput} @input=${(e: Event) => (this.codeInput = (e.target as HTMLInputElement).value)} /></label>
+          <button part="button gate-submit">Join</button>
+        </form>`;
+      case 'oidc':
+        return have.idToken
+          ? html`<p part="gate" class="gate">Signed in.</p>`
+          : html`<div part="gate" class="gate"><button part="button sign-in" @click=${() => void this.signIn().catch(quiet)}>Sign in</button></div>`;
+      case 'email':
+        if (have.idToken) return html`<p part="gate" class="gate">Email verified.</p>`;
+        return html`<form part="gate" class="gate" @submit=${(e: Event) => {
+          e.preventDefault();
+          void (this.emailSent ? this.submitEmailCode(this.codeInput) : this.requestEmailCode(this.emailInput)).catch(quiet);
+        }}>
+          <label part="gate-label">Email <input part="gate-input" name="email" type="email" autocomplete="email" required
+            .value=${this.emailInput} @input=${(e: Event) => (this.emailInput = (e.target as HTMLInputElement).value)} /></label>
+          ${
+            this.emailSent
+              ? html`<label part="gate-label">Code from the email <input part="gate-input" name="code" autocomplete="one-time-code" required
+                .value=${this.codeInput} @input=${(e: Event) => (this.codeInput = (e.target as HTMLInputElement).value)} /></label>`
+              : nothing
+          }
+          <button part="button gate-submit">${this.emailSent ? 'Verify' : 'Send code'}</button>
+        </form>`;
+      case 'invite':
+        return have.invite ? nothing : html`<p part="gate" class="gate">This room is by invitation: open your personal invite link.</p>`;
+      case 'names':
+        return html`<p part="gate" class="gate">Only listed names may join: use yours.</p>`;
+    }
+  }
+}
+
+function needs(gate: GateDescriptor): string {
+  switch (gate.method) {
+    case 'code':
+      return 'this room needs its join code: set credential = { code }';
+    case 'oidc':
+      return 'this room needs a sign-in: call signIn()';
+    case 'email':
+      return 'this room needs a verified email: call requestEmailCode(email), then submitEmailCode(code)';
+    default:
+      return 'this room needs a credential';
+  }
+}
