@@ -38,6 +38,9 @@ import { styles } from './styles.js';
  * @csspart badge - A trust badge on another participant's tile: `badge verified` (its safety code was confirmed on this browser), `badge changed` (its name was confirmed on another device), `badge alarm` (the safety check was tampered with, or the codes did not match).
  * @csspart safety - The panel a tile's `button verify` opens: the pair's code (`safety-code`) with `button match` and `button mismatch`.
  * @csspart safety-code - The safety code to read aloud (five groups of three digits).
+ * @csspart gate - What the room's gate asks before joining: a join code field, a `button sign-in`, or email and code fields (`gate-label`, `gate-input`, `button gate-submit`).
+ * @csspart gate-label - A label in the gate form.
+ * @csspart gate-input - A field in the gate form.
  * @csspart files - The built-in file prompt: offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` link and `button dismiss-file`).
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
@@ -65,8 +68,9 @@ import { styles } from './styles.js';
  * @fires {KibitzHostEvent} kibitz-host - The verified host changed: `{ peerId }` (null: no host here).
  * @fires {KibitzLockEvent} kibitz-lock - The room was locked or unlocked: `{ locked }`.
  * @fires {KibitzLobbyEvent} kibitz-lobby - The waiting room was turned on or off: `{ on }`.
- * @fires {KibitzRefusedEvent} kibitz-refused - The room did not let this peer in: `{ reason }`, `locked`, `denied` or `banned`.
+ * @fires {KibitzRefusedEvent} kibitz-refused - The room did not let this peer in: `{ reason }`, `locked`, `denied`, `banned` or a gate reason (see kibitz-gate).
  * @fires {KibitzConnectionEvent} kibitz-connection - A direct link is `reconnecting` or `connected` again: `{ peerId, state }`.
+ * @fires {KibitzGateEvent} kibitz-gate - This peer at the room's gate: `{ state, method, reason? }`, state `needed`, `checking`, `admitted` or `refused`, reason `bad-credential`, `expired`, `not-allowed`, `issuer-unreachable`, `already-in-use` or `too-many-tries`. With `peer`: an alarm, that admitted member's credential did not verify here.
  * @fires {KibitzSafetyEvent} kibitz-safety - A pair's safety code is ready, its trust changed, or an alarm went off: `{ peer, code, trust, alarm? }` (`trust`: `unverified`, `verified` or `changed`; `alarm`: `commitment`, `mismatch` or `changed`).
  */
 export class KibitzRoomElement extends LitElement {
