@@ -203,8 +203,10 @@ export async function createRoom(
   }
   const gate = options.gate === undefined ? undefined : await gateField(options.gate, hostPassphrase !== undefined);
   // Validate everything before the slow seal, so a bad name or base fails at once.
-  const guest = validate({ room, 'host-name': hostName, ...(gate && { gate }) });
+  // An invite gate needs the host key, which does not exist yet: a placeholder stands in.
   const invites = gate !== undefined && parseGate(gate).method === 'invite';
+  const guest = { ...validate({ room, 'host-name': hostName, ...(gate && { gate }), ...(invites && { 'host-key': PLACEHOLDER_KEY }) }) };
+  delete guest['host-key'];
   formatRoomLink(base, { ...guest, ...(invites && { 'host-key': PLACEHOLDER_KEY }) });
 
   if (hostPassphrase === undefined) {
