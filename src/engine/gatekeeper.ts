@@ -323,6 +323,12 @@ export class Gatekeeper {
     pair.queue = pair.queue.then(async () => {
       // One credential per link: a second is ignored, so a peer cannot swap identities mid-call.
       if (pair.result || !this.port.gate) return;
+      // No credential at all (a host admitted on its key, or an old client): unverified, which
+      // verified-only holds; an alarm is for a credential shown that fails here.
+      if (cred === null && this.port.gate.method !== 'names') {
+        this.port.report({ peerId, identity: this.identityOf(peerId) });
+        return;
+      }
       const wasClear = this.isClear(peerId);
       // Checked against the certificate this end reads on the link, never a fingerprint it was told.
       pair.result = await this.check(cred, pair.seen, this.port.nameOf(peerId) ?? '');

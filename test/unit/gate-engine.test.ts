@@ -123,6 +123,35 @@ describe('gate: join code', () => {
   });
 });
 
+describe('gate: migration', () => {
+  it('every coordinator runs the same gate: after the first leaves, members stay and the next one admits and refuses alike', async () => {
+    const code = createJoinCode();
+    const gate: GateDescriptor = { method: 'code', commit: await commitJoinCode(code) };
+    const h = harness(ROOM);
+    const a = h.makeWith('Ada', { gate, credential: { code } });
+    const b = h.makeWith('Bob', { gate, credential: { code } });
+    await enter(h, a);
+    await enter(h, b);
+    a.leave();
+    await until(h, () => b.isCoordinator);
+    expect(b.participants.map((p) => p.name)).to.deep.equal(['Bob']);
+    const c = h.makeWith('Cid', { gate, credential: { code } });
+    await enter(h, c);
+    expect(c.state).to.equal('joined');
+    const fpM = formatFingerprint(randomBytes(32));
+    const m = h.makeWith('Mallory', {
+      gate,
+      credential: { code },
+      localFingerprint: fpM,
+      links: tamperingLinks(h.net.factory(fpM), (f) => (f.t === 'hello' ? { ...f, cred: { m: 'code', p: 'C'.repeat(43) } } : f)),
+    });
+    await enter(h, m);
+    expect(m.state).to.equal('refused');
+    b.leave();
+    c.leave();
+  });
+});
+
 describe('gate: invites', () => {
   let hostKey: string;
   let hostSecret: Uint8Array;
@@ -142,10 +171,15 @@ describe('gate: invites', () => {
     const a = host(h);
     await enter(h, a);
     const b = h.makeWith('Bobby', { gate, host: { hostKey }, credential: { invite: await invite() } });
+    const alarms = record(b, 'gate');
     await enter(h, b);
     expect(b.state).to.equal('joined');
     await until(h, () => a.participants.find((p) => p.id === b.selfId)?.identity?.verified === true);
     expect(a.participants.find((p) => p.id === b.selfId)!.identity).to.deep.equal({ method: 'invite', name: 'Bob', verified: true });
+    // The host came in on its key, with no invite: Bob sees the verified host, and no alarm.
+    await until(h, () => b.participants.find((p) => p.id === a.selfId)?.identity?.verified === true);
+    expect(b.participants.find((p) => p.id === a.selfId)!.identity).to.deep.equal({ method: 'host', verified: true });
+    expect(alarms.filter((e) => e.peer)).to.deep.equal([]);
     a.leave();
     b.leave();
   });
