@@ -1,17 +1,73 @@
-// The demo's promise: two tabs of one browser opening the same room link are in one call.
+// The demo's promise: two tabs of one browser opening the same room link are in one call; the
+// "Create a room" form offers every admission gate, a code-gated link carries the code's
+// commitment and never the code, and joining through the element's own gate form, with a
+// personal invite or with an address the demo server's email issuer verified works with the
+// demo's name field. The demo server mails its codes to an SMTP sink here (KIBITZ_SMTP_URL).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
 import { launch, until } from './harness.mjs';
 
 let env;
+let sink;
 before(async () => {
+  sink = await startSink();
+  process.env.KIBITZ_SMTP_URL = sink.url;
   env = await launch();
 });
 after(async () => {
   await env?.close();
+  await sink?.close();
 });
 
-describe('the demo page', { timeout: 120_000 }, () => {
+/** An SMTP server on loopback that keeps each mail's recipients and raw text. */
+async function startSink() {
+  const mails = [];
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: true,
+    logger: false,
+    onData(stream, session, done) {
+      const chunks = [];
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        done();
+      });
+    },
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    url: `smtp://127.0.0.1:${server.server.address().port}`,
+    mails,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** The sign-in code of the latest mail to `address`, once it arrived. */
+const mailedCode = (address) =>
+  until(
+    () =>
+      sink.mails
+        .filter((m) => m.to.includes(address))
+        .at(-1)
+        ?.raw.match(/\b([2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5})\b/)?.[1],
+    `a code mailed to ${address}`,
+  );
+
+/** The participants a tab's element sees: name and identity, sorted by name. */
+const seen = (page) =>
+  page.evaluate(() =>
+    document
+      .querySelector('kibitz-room')
+      .participants.map((p) => ({ name: p.name, identity: p.identity }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  );
+
+describe('the demo page', { timeout: 180_000 }, () => {
   it('creates a room link, and two tabs of one browser that open it share a call', async () => {
     const context = await env.browser.newContext();
     const first = await context.newPage();
@@ -35,5 +91,193 @@ describe('the demo page', { timeout: 120_000 }, () => {
     const names = await tabs[1].evaluate(() => document.querySelector('kibitz-room').participants.map((p) => p.name));
     assert.deepEqual(names.sort(), ['Tab 1', 'Tab 2']);
     await context.close();
+  });
+
+  it('offers the gate methods; a code-gated link carries a commitment, never the code, and the element asks for the code', async () => {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(env.server.url);
+    const methods = await page.$$eval('#create-form select[name=gate] option', (options) => options.map((o) => o.value));
+    assert.deepEqual(methods, ['none', 'invite', 'names', 'code', 'oidc', 'email']);
+    const visible = (selector) => page.isVisible(selector);
+
+    // Each method shows its own fields; the email issuer defaults to this server, which is one.
+    await page.selectOption('#create-form select[name=gate]', 'email');
+    assert.equal(await visible('#create-form input[name=emailIssuer]'), true);
+    assert.equal(await visible('#create-form input[name=code]'), false);
+    await until(
+      async () => (await page.inputValue('#create-form input[name=emailIssuer]')) === env.server.url.slice(0, -1),
+      'the email issuer defaults to the demo server',
+    );
+    await page.selectOption('#create-form select[name=gate]', 'oidc');
+    assert.equal(await visible('#create-form input[name=clientId]'), true);
+    assert.equal(await visible('#create-form input[name=emailIssuer]'), false);
+
+    // Errors show beside the form.
+    await page.selectOption('#create-form select[name=gate]', 'invite');
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#create-error:not([hidden])');
+    assert.match(await page.textContent('#create-error'), /^ERR_BAD_GATE: /);
+    await page.selectOption('#create-form select[name=gate]', 'code');
+    await page.fill('#create-form input[name=code]', 'abc12');
+    await page.click('#create-form button[type=submit]');
+    await until(async () => /^ERR_WEAK_CODE: /.test(await page.textContent('#create-error')), 'ERR_WEAK_CODE beside the form');
+    assert.equal(await visible('#links'), false);
+
+    await page.click('#generate-code');
+    const code = await page.inputValue('#create-form input[name=code]');
+    assert.match(code, /^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}$/);
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#links:not([hidden])');
+    assert.equal(await visible('#create-error'), false);
+    const link = await page.textContent('#guest-link');
+    const fields = new URLSearchParams(new URL(link).hash.slice(1));
+    const gate = JSON.parse(fields.get('gate'));
+    assert.deepEqual(Object.keys(gate).sort(), ['commit', 'method']);
+    assert.equal(gate.method, 'code');
+    assert.match(gate.commit, /^[A-Za-z0-9_-]{64}$/);
+    for (const spelling of [code, code.replace('-', '')]) assert.equal(decodeURIComponent(link).includes(spelling), false);
+    // Shown once to the creator, and gone from the form.
+    assert.equal(await page.textContent('#join-code'), code);
+    assert.equal(await page.inputValue('#create-form input[name=code]'), '');
+
+    // The demo's Join without the code: the gate says what it needs; the element's own form stays visible.
+    await page.goto(link);
+    await page.uncheck('#join-form input[name=media]');
+    await page.fill('#join-form input[name=name]', 'Ada');
+    await page.click('#join-form button[type=submit]');
+    await until(async () => /join code/.test(await page.textContent('#log')), 'the log says the room asks for its join code');
+    assert.equal(await visible('kibitz-room [part~=gate-input]'), true);
+    assert.equal(await visible('#gate-note'), true);
+
+    // Two browsers (two certificates) join through the element's gate form under the demo's names.
+    const other = await env.browser.newContext();
+    const tabs = [page, await other.newPage()];
+    await tabs[1].goto(link);
+    await tabs[1].uncheck('#join-form input[name=media]');
+    await tabs[1].fill('#join-form input[name=name]', 'Bob');
+    for (const tab of tabs) {
+      await tab.fill('kibitz-room [part~=gate-input]', code.toLowerCase());
+      await tab.click('kibitz-room [part~=gate-submit]');
+      await until(() => tab.evaluate(() => document.querySelector('kibitz-room').state === 'joined'), 'joined with the code');
+    }
+    const expected = [
+      { name: 'Ada', identity: { method: 'code', verified: true } },
+      { name: 'Bob', identity: { method: 'code', verified: true } },
+    ];
+    for (const tab of tabs) {
+      await until(async () => JSON.stringify(await seen(tab)) === JSON.stringify(expected), 'each verified the other itself');
+    }
+    assert.match(await tabs[1].textContent('#people'), /Ada — knows the join code, verified by this browser/);
+    await other.close();
+    await context.close();
+  });
+
+  it('makes personal invites in an invite room, before joining and as the joined host; an invitee gets in by its invite', async () => {
+    const hostContext = await env.browser.newContext();
+    const page = await hostContext.newPage();
+    await page.goto(env.server.url);
+    const passphrase = 'a long host passphrase';
+    await page.fill('#create-form input[name=passphrase]', passphrase);
+    await page.selectOption('#create-form select[name=gate]', 'invite');
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#links:not([hidden])');
+    assert.equal(await page.isVisible('#guest-link-box'), false);
+    const hostLink = await page.textContent('#host-link');
+    await page.fill('#create-invites input[name=name]', 'Bob');
+    await page.selectOption('#create-invites select[name=expiresIn]', '86400000');
+    await page.click('#create-invites button[type=submit]');
+    await page.waitForSelector('#create-invites .invites a');
+    const invite = await page.textContent('#create-invites .invites a');
+    assert.match(invite, /&invite=/);
+    assert.equal(new URLSearchParams(new URL(invite).hash.slice(1)).has('host-seal'), false);
+
+    await page.goto(hostLink);
+    await page.fill('#host-form input[name=passphrase]', passphrase);
+    await page.click('#host-form button[type=submit]');
+    await until(async () => /You are the host/.test(await page.textContent('#log')), 'host claimed');
+    await page.uncheck('#join-form input[name=media]');
+    await page.fill('#join-form input[name=name]', 'Host');
+    await page.click('#join-form button[type=submit]');
+    await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'joined as host');
+
+    const guestContext = await env.browser.newContext();
+    const guest = await guestContext.newPage();
+    await guest.goto(invite);
+    assert.equal(await guest.isVisible('#call-invites'), false);
+    await guest.uncheck('#join-form input[name=media]');
+    await guest.fill('#join-form input[name=name]', 'Bobby');
+    await guest.click('#join-form button[type=submit]');
+    await until(() => guest.evaluate(() => document.querySelector('kibitz-room').state === 'joined'), 'the invitee joined');
+    await until(
+      async () => (await seen(page)).find((p) => p.name === 'Bobby')?.identity?.verified === true,
+      'the host verified the invite itself',
+    );
+    assert.deepEqual((await seen(page)).find((p) => p.name === 'Bobby').identity, { method: 'invite', name: 'Bob', verified: true });
+
+    // Joined as host, the element signs invites: no passphrase asked.
+    assert.equal(await page.isVisible('#call-invites input[name=passphrase]'), false);
+    await page.fill('#call-invites input[name=name]', 'Cy');
+    await page.click('#call-invites button[type=submit]');
+    await page.waitForSelector('#call-invites .invites a');
+    assert.match(await page.textContent('#call-invites .invites a'), /&invite=/);
+    await guestContext.close();
+    await hostContext.close();
+  });
+
+  it('gates a room on verified email with the demo server as issuer; an address off the allow list is turned away', async () => {
+    const creator = await env.browser.newContext();
+    const page = await creator.newPage();
+    await page.goto(env.server.url);
+    await page.selectOption('#create-form select[name=gate]', 'email');
+    await page.fill('#create-form input[name=emailAllow]', '@example.com');
+    await until(
+      async () => (await page.inputValue('#create-form input[name=emailIssuer]')) === env.server.url.slice(0, -1),
+      'the issuer field filled from discovery',
+    );
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#links:not([hidden])');
+    const link = await page.textContent('#guest-link');
+    assert.deepEqual(JSON.parse(new URLSearchParams(new URL(link).hash.slice(1)).get('gate')), {
+      method: 'email',
+      issuer: env.server.url.slice(0, -1),
+      allow: ['@example.com'],
+    });
+    await creator.close();
+
+    /** A browser of its own that verifies `address` through the element's form, then presses the demo's Join. */
+    const person = async (name, address) => {
+      const context = await env.browser.newContext();
+      const tab = await context.newPage();
+      await tab.goto(link);
+      await tab.uncheck('#join-form input[name=media]');
+      await tab.fill('#join-form input[name=name]', name);
+      await tab.fill('kibitz-room [part~=gate-input][name=email]', address);
+      await tab.click('kibitz-room [part~=gate-submit]');
+      await tab.fill('kibitz-room [part~=gate-input][name=code]', await mailedCode(address));
+      await tab.click('kibitz-room [part~=gate-submit]');
+      await tab.waitForSelector('kibitz-room [part=gate] >> text=Email verified.');
+      await tab.click('#join-form button[type=submit]');
+      return { context, tab, state: () => tab.evaluate(() => document.querySelector('kibitz-room').state) };
+    };
+    const ada = await person('Ada', 'ada@example.com');
+    await until(async () => (await ada.state()) === 'joined', 'Ada joined');
+    const bob = await person('Bob', 'bob@example.com');
+    await until(async () => (await bob.state()) === 'joined', 'Bob joined');
+    await until(
+      async () => (await seen(ada.tab)).find((p) => p.name === 'Bob')?.identity?.verified === true,
+      "Ada verified Bob's token herself",
+    );
+    assert.deepEqual((await seen(ada.tab)).find((p) => p.name === 'Bob').identity, {
+      method: 'email',
+      email: 'bob@example.com',
+      verified: true,
+    });
+    assert.match(await bob.tab.textContent('#people'), /Ada — ada@example\.com, verified by this browser/);
+
+    const eve = await person('Eve', 'eve@elsewhere.org');
+    await until(async () => (await eve.state()) === 'refused', 'Eve refused');
+    assert.match(await eve.tab.textContent('#log'), /turned you away: that name or address is not on the list/);
+    for (const p of [ada, bob, eve]) await p.context.close();
   });
 });
