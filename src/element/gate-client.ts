@@ -14,6 +14,8 @@ export type CredentialInput = { code: string } | { idToken: string } | null;
 /** The element's public side the client reads and sets. */
 export interface GateClientHost extends EventTarget {
   readonly gate: string;
+  /** The sealed host key from the host's link: its holder passes every gate but a code one. */
+  readonly hostSeal: string;
   readonly invite: string;
   readonly room: string;
   readonly redirectUri: string;
@@ -76,8 +78,8 @@ export class GateClient {
       (gate.method === 'code' && !have.code) ||
       ((gate.method === 'oidc' || gate.method === 'email') && !have.idToken) ||
       (gate.method === 'invite' && !have.invite);
-    // An invite room's host gets in on the host key alone, so only the other methods block here.
-    if (!missing || gate.method === 'invite') return;
+    // The host (its link holds the sealed key) gets in on the key alone, except in a code room.
+    if (!missing || (this.host.hostSeal && gate.method !== 'code')) return;
     this.host.dispatchEvent(new KibitzGateEvent({ state: 'needed', method: gate.method }));
     throw new KibitzError('ERR_GATE', needs(gate));
   }
@@ -100,6 +102,14 @@ export class GateClient {
     const reason = (err as { reason?: GateReason }).reason;
     this.host.dispatchEvent(new KibitzGateEvent({ state: 'needed', method, ...(reason && { reason }) }));
     return this.hooks.report(failed(reason, err));
+  }
+
+  /** The door refused this peer's credential: forget it, so the form asks again. */
+  refused(): void {
+    this.host.credential = null;
+    this.ticket = null;
+    this.emailSent = false;
+    this.host.requestUpdate();
   }
 
   /** OpenID Connect sign-in in a popup (authorization code + PKCE); the ID token becomes the credential. */
@@ -186,6 +196,11 @@ export class GateClient {
               : nothing
           }
           <button part="button gate-submit">${this.emailSent ? 'Verify' : 'Send code'}</button>
+          ${
+            this.emailSent
+              ? html`<button part="button gate-restart" type="button" @click=${() => this.refused()}>Use another address</button>`
+              : nothing
+          }
         </form>`;
       case 'invite':
         return have.invite ? nothing : html`<p part="gate" class="gate">This room is by invitation: open your personal invite link.</p>`;

@@ -10,7 +10,7 @@ import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { parseGate } from '../crypto/gate.js';
+import { formatGate, parseGate } from '../crypto/gate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
@@ -41,6 +41,7 @@ import { styles } from './styles.js';
  * @csspart gate - What the room's gate asks before joining: a join code field, a `button sign-in`, or email and code fields (`gate-label`, `gate-input`, `button gate-submit`).
  * @csspart gate-label - A label in the gate form.
  * @csspart gate-input - A field in the gate form.
+ * @csspart gate-restart - The email form's "Use another address" button (also `button`).
  * @csspart files - The built-in file prompt: offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` link and `button dismiss-file`).
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
@@ -181,6 +182,14 @@ export class KibitzRoomElement extends LitElement {
     admit: (id: string) => void this.admit(id).catch(quiet),
     deny: (id: string) => void this.deny(id).catch(quiet),
   };
+
+  constructor() {
+    super();
+    // A credential the door refused is forgotten, so the built-in form asks again.
+    this.addEventListener('kibitz-gate', (event) => {
+      if (event.detail.state === 'refused' && !event.detail.peer) this.gateClient.refused();
+    });
+  }
 
   /** The engine behind the element (a `Room`), for advanced use and tests; null before the first join. */
   get engine(): Room | null {
@@ -440,7 +449,7 @@ export class KibitzRoomElement extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A human-chosen room name is stretched before use (slow on purpose): start as soon as it is known.
     if ((changed.has('room') || changed.has('gate')) && this.room.trim()) {
-      void deriveRoomKeys(this.room, this.gate.trim() ? JSON.stringify(safeGate(this.gate)) : '').catch(quiet);
+      void deriveRoomKeys(this.room, safeGate(this.gate)).catch(quiet);
     }
     // A rename mid-call reaches everyone; the first value is the one the join sends. Done
     // before rendering: the engine's roster event re-renders, and this render picks it up.
@@ -608,12 +617,12 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
   }
 }
 
-/** The gate attribute read leniently, only to warm the room keys early. */
-function safeGate(text: string): unknown {
+/** The gate attribute's canonical text, read leniently ('' when bad), only to warm the room keys early. */
+function safeGate(text: string): string {
   try {
-    return parseGate(text);
+    return text.trim() ? formatGate(parseGate(text)) : '';
   } catch {
-    return null;
+    return '';
   }
 }
 

@@ -78,6 +78,8 @@ export interface GatekeeperPort {
   nameOf(peerId: string): string | null;
   /** The verified host's id, or null. */
   hostId(): string | null;
+  /** Whether this peer holds the host key (it passes every gate but a code one on it). */
+  holdsHostKey(): boolean;
   report(detail: GateReport): void;
   /** A peer became clear for content and media under `verifiedOnly`. */
   cleared(peerId: string): void;
@@ -146,7 +148,8 @@ export class Gatekeeper {
       }
       case 'invite': {
         const invite = this.credential.invite;
-        if (!invite || !fp) return { cred: null };
+        // Without an invite only the host gets in: anyone else would only open an empty room.
+        if (!invite || !fp) return this.port.holdsHostKey() ? { cred: null } : { reason: 'bad-credential' };
         this.self = { method: 'invite', name: invite.token.name, verified: false };
         const p = await holderProof(invite, roomId, fp);
         const cred: WireCredential = { m: 'invite', t: invite.token, p };
@@ -168,7 +171,11 @@ export class Gatekeeper {
 
   /** This peer's own identity once its credential is prepared (null without a gate). */
   get selfIdentity(): Identity | null {
-    return this.port.gate ? (this.self ?? { method: this.port.gate.method, verified: false }) : null;
+    const gate = this.port.gate;
+    if (!gate) return null;
+    if (this.self?.verified) return this.self;
+    if (this.port.hostId() === this.port.selfId && gate.method !== 'code') return { method: 'host', verified: true };
+    return this.self ?? { method: gate.method, verified: false };
   }
 
   /**
@@ -176,7 +183,7 @@ export class Gatekeeper {
    * Never throws: anything unreadable is `bad-credential`, an issuer that cannot be reached
    * `issuer-unreachable` (fail closed).
    */
-  async check(cred: unknown, fingerprint: string | null, name: string, roomId?: string): Promise<Checked> {
+  async check(cred: unknown, fingerprint: string | null, name: string, roomId?: string, door = true): Promise<Checked> {
     const gate = this.port.gate;
     if (!gate) return { ok: true, identity: { method: 'host', verified: false } };
     const fp = normalizeFingerprint(fingerprint ?? '');
@@ -218,6 +225,9 @@ export class Gatekeeper {
             nonce: await tokenNonce(fp, id),
             allow: gate.allow,
             now: this.port.clock.now(),
+            // A member shows the token it was admitted with: past its expiry it is still bound
+            // to that member's certificate and this room, so only the door insists on a fresh one.
+            allowExpired: !door,
           });
           return result.ok ? { ok: true, identity: { method: gate.method, email: result.email, verified: true } } : result;
         }
@@ -331,7 +341,7 @@ export class Gatekeeper {
       }
       const wasClear = this.isClear(peerId);
       // Checked against the certificate this end reads on the link, never a fingerprint it was told.
-      pair.result = await this.check(cred, pair.seen, this.port.nameOf(peerId) ?? '');
+      pair.result = await this.check(cred, pair.seen, this.port.nameOf(peerId) ?? '', undefined, false);
       if (pair.result.ok) {
         this.port.report({ peerId, identity: pair.result.identity });
         if (!wasClear && this.isClear(peerId)) this.port.cleared(peerId);

@@ -196,6 +196,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       linkOf: (peerId) => parts.mesh.link(peerId),
       nameOf: (peerId) => parts.roster.get(peerId)?.name ?? (peerId === room.selfId ? '' : null),
       hostId: () => parts.moderation.hostId,
+      holdsHostKey: () => parts.moderation.holdsKey,
       report: ({ peerId, refused }) => {
         const entry = parts.roster.get(peerId);
         if (!entry) return;

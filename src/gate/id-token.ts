@@ -2,7 +2,7 @@
 // loads only in rooms whose gate needs it. The issuer's configuration is discovered once per
 // page, its keys fetched and cached by jose; the algorithms are pinned to asymmetric ones the
 // issuer declares, so neither `none` nor an HMAC keyed with a public key can pass.
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { emailAllowed, type GateReason } from '../crypto/gate.js';
 
 /** Clock disagreement tolerated on `exp`, `iat` and `nbf`, in seconds. */
@@ -67,7 +67,7 @@ const KEY_MISSES = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCH
  */
 export async function verifyIdToken(
   token: string,
-  ctx: { issuer: string; audience: string; nonce: string; allow: readonly string[]; now: number },
+  ctx: { issuer: string; audience: string; nonce: string; allow: readonly string[]; now: number; allowExpired?: boolean },
 ): Promise<{ ok: true; email: string } | { ok: false; reason: GateReason }> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'bad-credential' };
   let issuer: Issuer;
@@ -75,6 +75,20 @@ export async function verifyIdToken(
     issuer = await issuerOf(ctx.issuer);
   } catch {
     return { ok: false, reason: 'issuer-unreachable' };
+  }
+  // A member's token past its `exp` is checked as of just before it expired, and only while it
+  // is younger than MAX_TOKEN_AGE_S; at the door (allowExpired unset) it must be current.
+  let at = ctx.now;
+  if (ctx.allowExpired) {
+    try {
+      const { exp, iat } = decodeJwt(token);
+      if (typeof exp === 'number' && typeof iat === 'number' && ctx.now > exp * 1000) {
+        if (ctx.now - iat * 1000 > MAX_TOKEN_AGE_S * 1000) return { ok: false, reason: 'expired' };
+        at = exp * 1000 - 1000;
+      }
+    } catch {
+      return { ok: false, reason: 'bad-credential' };
+    }
   }
   let unreachable = false;
   const keys: JWTVerifyGetKey = async (header, input) => {
@@ -92,7 +106,7 @@ export async function verifyIdToken(
       algorithms: issuer.algorithms,
       clockTolerance: TOKEN_LEEWAY_S,
       maxTokenAge: MAX_TOKEN_AGE_S,
-      currentDate: new Date(ctx.now),
+      currentDate: new Date(at),
       requiredClaims: ['iat', 'exp', 'nonce'],
     });
     if (payload.nonce !== ctx.nonce) return { ok: false, reason: 'bad-credential' };
