@@ -84,7 +84,8 @@ export class GateClient {
     throw new KibitzError('ERR_GATE', needs(gate));
   }
 
-  private async nonce(): Promise<string> {
+  /** The nonce an ID token must carry to count for this browser in this room. */
+  async nonce(): Promise<string> {
     const fingerprint = await this.hooks.fingerprint();
     if (!fingerprint) throw new KibitzError('ERR_GATE', 'this browser has no certificate to bind a sign-in to');
     const descriptor = this.descriptor();

@@ -336,6 +336,15 @@ export class KibitzRoomElement extends LitElement {
     return this.gateClient.signIn();
   }
 
+  /**
+   * The nonce an ID token must carry to count for this browser in this room (base64url of
+   * SHA-256 over this device's certificate fingerprint and the room id), for a page that gets
+   * its ID token itself and sets `credential = { idToken }`.
+   */
+  tokenNonce(): Promise<string> {
+    return this.gateClient.nonce().catch((err: unknown) => Promise.reject(this.call.report(toKibitzError(err, 'ERR_GATE'))));
+  }
+
   /** For an `email` gate: ask the gate's issuer to mail a sign-in code to `email`. */
   requestEmailCode(email: string): Promise<void> {
     return this.gateClient.requestEmailCode(email);

@@ -415,6 +415,44 @@ describe('gate: OpenID Connect against a real provider', { timeout: 300_000 }, (
     assert.deepEqual(await mia.ids(), [mia.id]);
   });
 
+  it('an expired token: still good for a member admitted with it (bound to its certificate), refused at the door', async (t) => {
+    const made = await createRoom({ gate: oidcGate() });
+    const now = Math.floor(Date.now() / 1000);
+    // Mia founds the room with a token that expired a minute ago (the first one in is checked
+    // by nobody); Ada's own token is current, and Ada checks Mia's as a member's.
+    const mia = await person(t, { name: 'Mia', ...redirect() }, fragment(made.link));
+    const stale = await provider.mint({
+      nonce: await mia.eval(() => window.room.tokenNonce()),
+      email: 'mia@example.org',
+      email_verified: true,
+      iat: now - 600,
+      exp: now - 60,
+    });
+    await mia.eval((idToken) => (window.room.credential = { idToken }), stale);
+    await assertAdmitted(mia, 'oidc');
+    const ada = await person(t, { name: 'Ada', ...redirect() }, fragment(made.link));
+    const fresh = await provider.mint({
+      nonce: await ada.eval(() => window.room.tokenNonce()),
+      email: 'ada@example.org',
+      email_verified: true,
+    });
+    await ada.eval((idToken) => (window.room.credential = { idToken }), fresh);
+    await assertAdmitted(ada, 'oidc');
+    await until(async () => (await identityOf(ada, mia.id))?.verified === true, 'ada verified mia');
+    assert.deepEqual(await identityOf(ada, mia.id), { method: 'oidc', email: 'mia@example.org', verified: true });
+    // At the door a token must be current.
+    const cy = await person(t, { name: 'Cy', ...redirect() }, fragment(made.link));
+    const expired = await provider.mint({
+      nonce: await cy.eval(() => window.room.tokenNonce()),
+      email: 'cy@example.org',
+      email_verified: true,
+      iat: now - 600,
+      exp: now - 60,
+    });
+    await cy.eval((idToken) => (window.room.credential = { idToken }), expired);
+    await assertRefused(cy, 'oidc', 'expired');
+  });
+
   it('a JWKS the coordinator cannot reach: issuer-unreachable (fail closed)', async (t) => {
     t.after(() => provider.startJwks());
     const made = await createRoom({ gate: oidcGate() });
