@@ -76,8 +76,17 @@ describe('relay-only', () => {
         // The far end is the other side's relay candidate. Firefox may type it peer-reflexive
         // when the relayed packets outran the signalled candidate; its address tells.
         await until(async () => (await selectedPair(other, el.selfId!)) !== null, `${other.name} -> ${el.name} selected a pair`, 30_000);
+        // Each end reads its own selected pair; ICE may still be switching between two relayed
+        // pairs (Firefox nominates late), so wait for both ends to settle on the same one.
+        await until(
+          async () => (await selectedPair(el, other.selfId!))?.remoteAddress === (await selectedPair(other, el.selfId!))?.localAddress,
+          `${el.name} and ${other.name} agree on the pair`,
+          30_000,
+        );
         const theirs = await selectedPair(other, el.selfId!);
-        expect(pair!.remoteAddress, `${el.name} -> ${other.name} remote address`).to.equal(theirs!.localAddress);
+        expect((await selectedPair(el, other.selfId!))!.remoteAddress, `${el.name} -> ${other.name} remote address`).to.equal(
+          theirs!.localAddress,
+        );
         expect(theirs!.local, `${other.name} -> ${el.name} local`).to.equal('relay');
         if (!inFirefox) expect(pair!.remote, `${el.name} -> ${other.name} remote`).to.equal('relay');
         else expect(pair!.remote, `${el.name} -> ${other.name} remote`).to.be.oneOf(['relay', 'prflx']);
