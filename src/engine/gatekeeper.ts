@@ -19,7 +19,7 @@ import { holderProof, verifyInvite, type InviteSecret } from '../crypto/invite.j
 import type { RoomKeys } from '../crypto/room-keys.js';
 import type { Clock } from './clock.js';
 import type { GateRequest } from './coordinator.js';
-import type { Link } from './link.js';
+import { readFingerprint, type Link } from './link.js';
 import { MAX_CREDENTIAL_CHARS, encodeControl } from './protocol.js';
 
 /** Who a participant proved to be, as this peer sees it. */
@@ -52,9 +52,6 @@ export const CODE_TRIES_PER_DEVICE = 5;
 /** Wrong join codes the whole room accepts per window at one coordinator: fresh certificates are free. */
 export const CODE_TRIES_PER_WINDOW = 20;
 export const CODE_TRY_WINDOW_MS = 60_000;
-/** How long a just-opened link may take to show its remote certificate. */
-const FINGERPRINT_TRIES = 20;
-const FINGERPRINT_RETRY_MS = 100;
 
 export interface GateReport {
   peerId: string;
@@ -322,7 +319,7 @@ export class Gatekeeper {
     pair.queue = (async () => {
       const own = this.port.gate ? await this.prepare() : null;
       if (own && 'cred' in own && !link.isClosed) link.sendControl(encodeControl({ t: 'cred', c: own.cred }));
-      pair.seen = await this.readFingerprint(link);
+      pair.seen = await readFingerprint(link, this.port.clock);
     })();
     return pair;
   }
@@ -354,15 +351,6 @@ export class Gatekeeper {
   /** The verified host changed: under `verifiedOnly` it may now be clear. */
   hostChanged(peerId: string | null): void {
     if (peerId && this.port.verifiedOnly && this.isClear(peerId)) this.port.cleared(peerId);
-  }
-
-  private async readFingerprint(link: Link): Promise<string | null> {
-    for (let i = 0; i < FINGERPRINT_TRIES && !link.isClosed; i++) {
-      const fp = normalizeFingerprint((await link.fingerprint().catch(() => null)) ?? '');
-      if (fp) return fp;
-      await new Promise((resolve) => this.port.clock.setTimeout(() => resolve(undefined), FINGERPRINT_RETRY_MS));
-    }
-    return null;
   }
 }
 

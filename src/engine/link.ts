@@ -1,5 +1,7 @@
 // One link per pair of peers. The engine speaks to links only through this interface, so a
 // whole room can run over real RTCPeerConnections or, in deterministic tests, in memory.
+import { normalizeFingerprint } from '../crypto/command.js';
+import type { Clock } from './clock.js';
 import type { SignalData } from './protocol.js';
 
 export type MediaSlot = 'audio' | 'video' | 'screen';
@@ -56,3 +58,21 @@ export interface Link {
 }
 
 export type LinkFactory = (options: LinkOptions) => Link;
+
+/** How long a just-opened link may take to show its remote certificate. */
+const FINGERPRINT_TRIES = 20;
+const FINGERPRINT_RETRY_MS = 100;
+
+/**
+ * The remote certificate fingerprint of a just-opened link, read from the live transport
+ * (normalised), asking again for a while since a transport may not know it at once; null if
+ * it never shows or the link closes.
+ */
+export async function readFingerprint(link: Link, clock: Clock): Promise<string | null> {
+  for (let i = 0; i < FINGERPRINT_TRIES && !link.isClosed; i++) {
+    const fp = normalizeFingerprint((await link.fingerprint().catch(() => null)) ?? '');
+    if (fp) return fp;
+    await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), FINGERPRINT_RETRY_MS));
+  }
+  return null;
+}

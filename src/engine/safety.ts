@@ -9,7 +9,7 @@ import { fromBase64Url, toBase64Url } from '../crypto/bytes.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { SAFETY_NONCE_BYTES, deriveSafetyCode, opensCommitment, safetyCommitment } from '../crypto/safety-code.js';
 import type { Clock } from './clock.js';
-import type { Link } from './link.js';
+import { readFingerprint, type Link } from './link.js';
 import { encodeControl, type ControlFrame, type SafetyStep } from './protocol.js';
 
 /** `verified`: this device was confirmed here before; `changed`: someone by this name was confirmed on another device. */
@@ -170,10 +170,6 @@ export interface SafetyPort {
   report(detail: SafetyReport): void;
 }
 
-/** How long to keep asking a just-opened transport for the remote certificate. */
-const FINGERPRINT_TRIES = 20;
-const FINGERPRINT_RETRY_MS = 100;
-
 interface Pair {
   peerId: string;
   /** The remote fingerprint as this end reads it live; null until read. */
@@ -277,7 +273,7 @@ export class Safety {
     this.pairs.set(link, pair);
     const own = this.selfFingerprint;
     if (!own) return pair;
-    pair.queue = this.readFingerprint(link).then(async (seen) => {
+    pair.queue = readFingerprint(link, this.port.clock).then(async (seen) => {
       if (!seen || link.isClosed) return;
       pair.seen = seen;
       await this.pinsLoaded;
@@ -294,15 +290,6 @@ export class Safety {
       if (committer) await pair.exchange.start();
     });
     return pair;
-  }
-
-  private async readFingerprint(link: Link): Promise<string | null> {
-    for (let i = 0; i < FINGERPRINT_TRIES && !link.isClosed; i++) {
-      const fp = normalizeFingerprint((await link.fingerprint().catch(() => null)) ?? '');
-      if (fp) return fp;
-      await new Promise((resolve) => this.port.clock.setTimeout(() => resolve(undefined), FINGERPRINT_RETRY_MS));
-    }
-    return null;
   }
 
   private trustFor(fingerprint: string, name: string): Trust {

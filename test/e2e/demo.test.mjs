@@ -5,13 +5,13 @@
 // demo's name field. The demo server mails its codes to an SMTP sink here (KIBITZ_SMTP_URL).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink } from '../support/smtp-sink.mjs';
 import { launch, until } from './harness.mjs';
 
 let env;
 let sink;
 before(async () => {
-  sink = await startSink();
+  sink = await startSmtpSink();
   process.env.KIBITZ_SMTP_URL = sink.url;
   env = await launch();
 });
@@ -19,33 +19,6 @@ after(async () => {
   await env?.close();
   await sink?.close();
 });
-
-/** An SMTP server on loopback that keeps each mail's recipients and raw text. */
-async function startSink() {
-  const mails = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, done) {
-      const chunks = [];
-      stream.on('data', (chunk) => chunks.push(chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        done();
-      });
-    },
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    url: `smtp://127.0.0.1:${server.server.address().port}`,
-    mails,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
 
 /** The sign-in code of the latest mail to `address`, once it arrived. */
 const mailedCode = (address) =>

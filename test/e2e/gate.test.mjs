@@ -5,7 +5,7 @@
 // codes, and verified-only; every refusal asserts the reason the element reports.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink } from '../support/smtp-sink.mjs';
 import { CODE_ALPHABET } from '../../demo/issuer.mjs';
 import { signInThroughPopup, startOidcProvider } from '../support/oidc-provider.mjs';
 import { launch, until } from './harness.mjs';
@@ -22,42 +22,8 @@ let provider;
 let maker;
 let makerContext;
 
-/** An SMTP server on loopback that keeps every mail: recipients and body (quoted-printable decoded). */
-async function startSink() {
-  const mails = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, done) {
-      const chunks = [];
-      stream.on('data', (chunk) => chunks.push(chunk));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const split = raw.indexOf('\r\n\r\n');
-        const head = raw.slice(0, split);
-        let body = raw.slice(split + 4);
-        if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
-          body = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-        }
-        mails.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()), body });
-        done();
-      });
-    },
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    url: `smtp://127.0.0.1:${server.server.address().port}`,
-    mails,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-
 before(async () => {
-  sink = await startSink();
+  sink = await startSmtpSink();
   // The harness forks the demo server with this process's environment: its issuer mails the sink.
   const saved = process.env.KIBITZ_SMTP_URL;
   process.env.KIBITZ_SMTP_URL = sink.url;

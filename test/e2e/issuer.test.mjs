@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { test } from 'node:test';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpSink } from '../support/smtp-sink.mjs';
 import { CODE_ALPHABET, createIssuer, randomCode } from '../../demo/issuer.mjs';
 
 const SERVER = fileURLToPath(new URL('../../demo/server.mjs', import.meta.url));
@@ -27,56 +27,6 @@ function nonceFor(room) {
     .update(Buffer.concat([fingerprint, Buffer.from(room, 'utf8')]))
     .digest('base64url');
   return { room, nonce };
-}
-
-/** An SMTP server on localhost that keeps every mail (envelope and raw message); `reject` refuses them all. */
-async function startSink({ reject = false } = {}) {
-  const mails = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, done) {
-      const chunks = [];
-      stream.on('data', (chunk) => chunks.push(chunk));
-      stream.on('end', () => {
-        if (reject) return done(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
-        mails.push({
-          from: session.envelope.mailFrom.address,
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          ...parseMail(Buffer.concat(chunks).toString('utf8')),
-        });
-        done();
-      });
-    },
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    url: `smtp://127.0.0.1:${server.server.address().port}`,
-    mails,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-
-/** Just enough RFC 5322: unfolded headers by lower-case name, and the body (7bit or quoted-printable). */
-function parseMail(raw) {
-  const split = raw.indexOf('\r\n\r\n');
-  const headers = {};
-  for (const line of raw
-    .slice(0, split)
-    .replace(/\r\n[ \t]+/g, ' ')
-    .split('\r\n')) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let body = raw.slice(split + 4);
-  if (/quoted-printable/i.test(headers['content-transfer-encoding'] ?? '')) {
-    body = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-  }
-  return { headers, subject: headers.subject, body: body.replace(/\r\n/g, '\n') };
 }
 
 /** One HTTP exchange without keep-alive; `json` is the parsed body when it is JSON. */
@@ -127,7 +77,7 @@ const wrongCode = (code) => CODE_ALPHABET[(CODE_ALPHABET.indexOf(code[0]) + 1) %
  * captured logger. Torn down after the test.
  */
 async function issuerFixture(t, { sink: sinkOptions, limits, clock = true } = {}) {
-  const sink = await startSink(sinkOptions);
+  const sink = await startSmtpSink(sinkOptions);
   const logs = [];
   const capture = (...args) => logs.push(format(...args));
   let time = T0;
@@ -223,7 +173,7 @@ test('discovery and JWKS are served by the demo server, readable from any origin
 });
 
 test('start mails the code over SMTP; the mailed code buys an ID token that verifies against the served JWKS', async (t) => {
-  const sink = await startSink();
+  const sink = await startSmtpSink();
   t.after(() => sink.close());
   const server = await forkServer(t, { KIBITZ_SMTP_URL: sink.url, KIBITZ_MAIL_FROM: 'Kibitz Test <codes@kibitz.test>' });
   const { room, nonce } = nonceFor('team-standup-7f3a9c2e41d86b05');
@@ -528,7 +478,7 @@ test('neither the nonce nor the room appear in the issuer log or storage', async
 });
 
 test('KIBITZ_ISSUER_KEY is honoured: the same key, kid and subjects across two starts', async (t) => {
-  const sink = await startSink();
+  const sink = await startSmtpSink();
   t.after(() => sink.close());
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
