@@ -58,9 +58,12 @@ async function copyText(button, text) {
  * Wire an "invite someone" box: its form makes a personal invite link with `make(name,
  * expiresIn, formData)` and lists it with a copy button; errors show beside the form.
  */
-function inviteBox(box, make) {
-  const form = box.querySelector('form');
+function inviteBox(box, make, { passphrase = false } = {}) {
+  // Both boxes share one form, from its template; only the call page's asks for the passphrase.
+  const form = $('invite-form').content.firstElementChild.cloneNode(true);
+  if (!passphrase) form.querySelector('.invite-passphrase').remove();
   const error = box.querySelector('.error');
+  error.before(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -262,19 +265,22 @@ function callPage() {
   if (gate?.method === 'invite' && attrs['host-seal']) {
     const box = $('call-invites');
     box.hidden = false;
-    const passphraseLabel = box.querySelector('.invite-passphrase');
     const joinedHost = () => room.isHost && room.state === 'joined';
+    inviteBox(
+      box,
+      (name, expiresIn, data) =>
+        joinedHost()
+          ? room.createInvite(name, { expiresIn })
+          : createInvite({ link: location.href, passphrase: String(data.get('passphrase')), name, expiresIn }),
+      { passphrase: true },
+    );
+    const passphraseLabel = box.querySelector('.invite-passphrase');
     const update = () => {
       passphraseLabel.hidden = passphraseLabel.querySelector('input').disabled = joinedHost();
     };
     room.addEventListener('kibitz-host', update);
     room.addEventListener('kibitz-state', update);
     update();
-    inviteBox(box, (name, expiresIn, data) =>
-      joinedHost()
-        ? room.createInvite(name, { expiresIn })
-        : createInvite({ link: location.href, passphrase: String(data.get('passphrase')), name, expiresIn }),
-    );
   }
 
   let gateExplained = false;

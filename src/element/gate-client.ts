@@ -59,6 +59,16 @@ export class GateClient {
     }
   }
 
+  /** The descriptor's canonical text ('' without a gate, or when the attribute is bad): what the room keys hash. */
+  gateText(): string {
+    try {
+      const gate = this.descriptor();
+      return gate ? formatGate(gate) : '';
+    } catch {
+      return '';
+    }
+  }
+
   /** What the engine gets: the invite from the link, and the page's code or ID token. */
   credential(): GateCredential {
     const given = this.host.credential;

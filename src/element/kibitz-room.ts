@@ -10,7 +10,6 @@ import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { formatGate, parseGate } from '../crypto/gate.js';
 import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
@@ -458,7 +457,7 @@ export class KibitzRoomElement extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A human-chosen room name is stretched before use (slow on purpose): start as soon as it is known.
     if ((changed.has('room') || changed.has('gate')) && this.room.trim()) {
-      void deriveRoomKeys(this.room, safeGate(this.gate)).catch(quiet);
+      void deriveRoomKeys(this.room, this.gateClient.gateText()).catch(quiet);
     }
     // A rename mid-call reaches everyone; the first value is the one the join sends. Done
     // before rendering: the engine's roster event re-renders, and this render picks it up.
@@ -623,15 +622,6 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
     return JSON.parse(value) as Partial<FileLimits>;
   } catch {
     throw new KibitzError('ERR_BAD_ATTRIBUTE', 'file-limits: must be a JSON object such as {"maxFileBytes": 10485760}');
-  }
-}
-
-/** The gate attribute's canonical text, read leniently ('' when bad), only to warm the room keys early. */
-function safeGate(text: string): string {
-  try {
-    return text.trim() ? formatGate(parseGate(text)) : '';
-  } catch {
-    return '';
   }
 }
 

@@ -94,6 +94,11 @@ function credentialOf(option: RoomOptions['credential']): GateCredential & { inv
   return { ...option, invite: typeof invite === 'string' ? parseInviteSecret(invite) : (invite ?? null) };
 }
 
+/** Put this peer's tracks on a link (slots without a track are left as they are). */
+function attachTracks(link: Link, tracks: LocalTracks): void {
+  for (const slot of MEDIA_SLOTS) if (tracks[slot]) void link.setTrack(slot, tracks[slot] ?? null);
+}
+
 export function assemble(room: RoomHooks, options: RoomOptions, random: (length: number) => Uint8Array): Parts {
   const parts = {} as Parts;
   const gate = gateOf(options.gate);
@@ -206,7 +211,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       cleared: (peerId) => {
         const link = parts.mesh.link(peerId);
         if (!link) return;
-        for (const slot of MEDIA_SLOTS) if (room.tracks()[slot]) void link.setTrack(slot, room.tracks()[slot] ?? null);
+        attachTracks(link, room.tracks());
         for (const [slot, track] of room.tracksOn(link)) room.emit('track', { peerId, slot, track });
       },
     },
@@ -283,8 +288,7 @@ function coordinatorHost(room: RoomHooks, parts: Parts) {
     relay: (link: Link, data: SignalData) => parts.membership.relaySignal(link, data),
     gate: (request: GateRequest): Promise<GateDecision> => parts.moderation.gate(request),
     admitted: (entry: RosterEntry, link: Link) => {
-      const tracks = room.tracksFor(entry.id);
-      for (const slot of MEDIA_SLOTS) if (tracks[slot]) void link.setTrack(slot, tracks[slot] ?? null);
+      attachTracks(link, room.tracksFor(entry.id));
       room.emitJoin(room.describe(entry));
       room.emitParticipants();
     },

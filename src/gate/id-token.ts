@@ -32,26 +32,46 @@ async function fetchJson(url: string): Promise<unknown> {
   }
 }
 
+/** What discovery yields: the document, where the keys are, and the algorithms pinned. */
+export interface Discovery {
+  config: Record<string, unknown>;
+  jwksUri: URL;
+  algorithms: string[];
+}
+
+const discovered = new Map<string, Promise<Discovery>>();
+
 /** An issuer's discovery document, read once per page (a failure is not kept, so it is retried). */
-export function discover(issuer: string): Promise<{ config: Record<string, unknown>; issuer: Issuer }> {
-  const found = (async () => {
-    const config = (await fetchJson(`${issuer}/.well-known/openid-configuration`)) as Record<string, unknown>;
-    if (typeof config !== 'object' || config === null || config.issuer !== issuer)
-      throw new Error('the discovery document names another issuer');
-    const jwksUri = typeof config.jwks_uri === 'string' ? new URL(config.jwks_uri) : null;
-    if (!jwksUri || (jwksUri.protocol !== 'https:' && new URL(issuer).protocol === 'https:')) throw new Error('no usable jwks_uri');
-    const declared = Array.isArray(config.id_token_signing_alg_values_supported) ? config.id_token_signing_alg_values_supported : ['RS256'];
-    const algorithms = ASYMMETRIC.filter((alg) => declared.includes(alg));
-    if (!algorithms.length) throw new Error('the issuer declares no asymmetric signing algorithm');
-    return { config, issuer: { keys: createRemoteJWKSet(jwksUri, { timeoutDuration: FETCH_TIMEOUT_MS }), algorithms } };
-  })();
+export function discover(issuer: string): Promise<Discovery> {
+  let found = discovered.get(issuer);
+  if (!found) {
+    found = (async () => {
+      const config = (await fetchJson(`${issuer}/.well-known/openid-configuration`)) as Record<string, unknown>;
+      if (typeof config !== 'object' || config === null || config.issuer !== issuer)
+        throw new Error('the discovery document names another issuer');
+      const jwksUri = typeof config.jwks_uri === 'string' ? new URL(config.jwks_uri) : null;
+      if (!jwksUri || (jwksUri.protocol !== 'https:' && new URL(issuer).protocol === 'https:')) throw new Error('no usable jwks_uri');
+      const declared = Array.isArray(config.id_token_signing_alg_values_supported)
+        ? config.id_token_signing_alg_values_supported
+        : ['RS256'];
+      const algorithms = ASYMMETRIC.filter((alg) => declared.includes(alg));
+      if (!algorithms.length) throw new Error('the issuer declares no asymmetric signing algorithm');
+      return { config, jwksUri, algorithms };
+    })();
+    found.catch(() => discovered.delete(issuer));
+    discovered.set(issuer, found);
+  }
   return found;
 }
 
+/** The issuer's keys (fetched and cached by jose) and pinned algorithms, made once per page. */
 function issuerOf(issuer: string): Promise<Issuer> {
   let known = issuers.get(issuer);
   if (!known) {
-    known = discover(issuer).then((d) => d.issuer);
+    known = discover(issuer).then(({ jwksUri, algorithms }) => ({
+      keys: createRemoteJWKSet(jwksUri, { timeoutDuration: FETCH_TIMEOUT_MS }),
+      algorithms,
+    }));
     known.catch(() => issuers.delete(issuer));
     issuers.set(issuer, known);
   }

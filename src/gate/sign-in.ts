@@ -91,23 +91,18 @@ export async function signInWithPopup(options: {
     if (iss !== null && iss !== options.issuer) throw new GateError('bad-credential', 'the answer came from another issuer');
     const code = answer.searchParams.get('code');
     if (!code) throw new GateError('bad-credential', 'the issuer sent no authorization code');
-    let response: Response;
-    try {
-      response = await fetch(tokenEndpoint, {
-        method: 'POST',
-        credentials: 'omit',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: options.redirectUri,
-          client_id: options.clientId,
-          code_verifier: verifier,
-        }),
-      });
-    } catch (err) {
-      throw new GateError('issuer-unreachable', `the token endpoint cannot be reached: ${(err as Error).message}`);
-    }
+    const response = await postTo(
+      tokenEndpoint,
+      'application/x-www-form-urlencoded',
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: options.redirectUri,
+        client_id: options.clientId,
+        code_verifier: verifier,
+      }),
+      'the token endpoint',
+    );
     const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
     if (!response.ok || typeof body.id_token !== 'string') {
       throw new GateError('bad-credential', `the token endpoint refused: ${String(body.error ?? response.status)}`);
@@ -128,18 +123,17 @@ const EMAIL_ERRORS: Record<string, GateReason> = {
   expired: 'expired',
 };
 
-async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  let response: Response;
+/** POST without cookies; a network failure is `issuer-unreachable`. */
+async function postTo(url: string, type: string, body: string | URLSearchParams, what: string): Promise<Response> {
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      credentials: 'omit',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    return await fetch(url, { method: 'POST', credentials: 'omit', headers: { 'content-type': type }, body });
   } catch (err) {
-    throw new GateError('issuer-unreachable', `the email issuer cannot be reached: ${(err as Error).message}`);
+    throw new GateError('issuer-unreachable', `${what} cannot be reached: ${(err as Error).message}`);
   }
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await postTo(url, 'application/json', JSON.stringify(body), 'the email issuer');
   const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
     const error = typeof answer.error === 'string' ? answer.error : String(response.status);
