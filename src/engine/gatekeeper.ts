@@ -296,6 +296,8 @@ export class Gatekeeper {
 
   /** Show this peer's credential on every open member link that has not seen it. */
   sync(members: readonly string[]): void {
+    // A room without a gate has no credentials to show or check.
+    if (!this.port.gate) return;
     for (const peerId of members) {
       if (peerId === this.port.selfId) continue;
       this.known.add(peerId);
@@ -309,8 +311,8 @@ export class Gatekeeper {
     const pair: Pair = { peerId, seen: null, result: null, queue: Promise.resolve() };
     this.pairs.set(link, pair);
     pair.queue = (async () => {
-      const own = this.port.gate ? await this.prepare() : null;
-      if (own && 'cred' in own && !link.isClosed) link.sendControl(encodeControl({ t: 'cred', c: own.cred }));
+      const own = await this.prepare();
+      if ('cred' in own && !link.isClosed) link.sendControl(encodeControl({ t: 'cred', c: own.cred }));
       pair.seen = await readFingerprint(link, this.port.clock);
     })();
     return pair;
@@ -318,13 +320,15 @@ export class Gatekeeper {
 
   /** A credential frame on `link`, the current link of member `peerId`. */
   receive(peerId: string, link: Link, cred: unknown): void {
+    const gate = this.port.gate;
+    if (!gate) return;
     const pair = this.pairs.get(link) ?? this.begin(peerId, link);
     pair.queue = pair.queue.then(async () => {
       // One credential per link: a second is ignored, so a peer cannot swap identities mid-call.
-      if (pair.result || !this.port.gate) return;
+      if (pair.result) return;
       // No credential at all (a host admitted on its key, or an old client): unverified, which
       // verified-only holds; an alarm is for a credential shown that fails here.
-      if (cred === null && this.port.gate.method !== 'names') {
+      if (cred === null && gate.method !== 'names') {
         this.port.report({ peerId, identity: this.identityOf(peerId) });
         return;
       }
