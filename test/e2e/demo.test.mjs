@@ -246,6 +246,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
       email: 'bob@example.com',
       verified: true,
     });
+    // Bob checks Ada's token on his own link to her, as she checked his: wait for that too.
+    await until(async () => /verified by this browser/.test(await bob.tab.textContent('#people')), "Bob verified Ada's token himself");
     assert.match(await bob.tab.textContent('#people'), /Ada — ada@example\.com, verified by this browser/);
 
     const eve = await person('Eve', 'eve@elsewhere.org');
