@@ -343,13 +343,19 @@ export class Entry {
 
   /**
    * Presence tick of a coordinator: take slot 0 back (or any slot, after losing ours), and a
-   * lone coordinator on a spare slot looks for the live room below it.
+   * lone coordinator looks for a live room on the other slots.
    */
   tend(pingCount: number): void {
     if (!this.slot || this.slot.index > 0) void this.claim(this.slot ? this.slot.index : SLOT_COUNT);
     const { members, guests } = this.host.company();
-    if (this.slot && this.slot.index > 0 && members === 1 && guests === 0 && pingCount % PROBE_EVERY_PINGS === 0) {
+    const alone = members === 1 && guests === 0;
+    if (this.slot && this.slot.index > 0 && alone && pingCount % PROBE_EVERY_PINGS === 0) {
       void this.probe(this.slot.endpoint, 0, this.slot.index);
+    }
+    // A lone room on slot 0 may have claimed it in the moment a successor was taking over
+    // (the live room then sits on a higher slot): keep asking, at half the rate.
+    if (this.slot?.index === 0 && alone && pingCount % (PROBE_EVERY_PINGS * 2) === 0) {
+      void this.probe(this.slot.endpoint, 1, SLOT_COUNT);
     }
   }
 

@@ -24,7 +24,7 @@ import type { Roster, RosterFrame } from './roster.js';
 import type { SafetyFrame } from './safety.js';
 
 /** How long kicked peers keep their links, to verify the signed kick before they are cut off. */
-export const KICK_LINGER_MS = 1500;
+export const KICK_LINGER_MS = 5000;
 /** A participant redials a dropped pair link after this, once the coordinator had time to say whether the peer left. */
 const REDIAL_MS = 1000;
 

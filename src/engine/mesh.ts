@@ -121,8 +121,11 @@ export class Mesh {
     this.lastSeen.delete(id);
     this.cutOff.delete(id);
     this.fingerprints.delete(id);
-    if (link && lingerMs) this.options.clock.setTimeout(() => link.close(), lingerMs);
-    else link?.close();
+    if (link && lingerMs) {
+      // The link stays only to carry a last control frame or two: no media in the meantime.
+      for (const slot of ['audio', 'video', 'screen'] as const) void link.setTrack(slot, null).catch(() => undefined);
+      this.options.clock.setTimeout(() => link.close(), lingerMs);
+    } else link?.close();
   }
 
   /** Close every link (saying `farewell` first, if given) and forget everyone. */

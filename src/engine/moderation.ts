@@ -54,6 +54,8 @@ export interface ModerationPort {
   fingerprintOf(peerId: string): Promise<string | null>;
   /** Send a host frame to every other peer. */
   broadcast(cmd: unknown): void;
+  /** Send a host frame to one peer over this peer's own link to it (no relay). */
+  sendTo(peerId: string, cmd: unknown): void;
   /** The room's admission gate on a hello, after bans and the host proof: a refusal reason, or null. */
   credentials(hello: GateRequest, isHost: boolean): Promise<string | null>;
 }
@@ -71,7 +73,7 @@ export interface ModerationEvents {
   lock: { locked: boolean };
   lobby: { on: boolean };
   /** A host frame this peer refused: forged, replayed, stale, wrongly bound, no host, or one too many waiting. */
-  rejected: { reason: HostCommandRejection | 'no-host' | 'unexpected' | 'busy'; from: string };
+  rejected: { reason: HostCommandRejection | 'no-host' | 'unexpected'; from: string };
   /** A newer room-state record is in force: the room replicates it and reports the control view. */
   state: { record: unknown };
   admit: { peerId: string };
@@ -105,8 +107,10 @@ export class Moderation extends Emitter<ModerationEvents> {
   private readonly nameKey: string;
   private readonly state: HostState;
   private knownKnocks = new Set<string>();
-  /** Senders whose command waits for this peer's link to them: one wait each, the rest refused. */
-  private readonly waits = new Set<string>();
+  /** Senders whose commands wait for this peer's link to them: one wait each, shared by all their commands. */
+  private readonly waits = new Map<string, Promise<string | null>>();
+  /** This peer verified its own kick (until it joins again). */
+  private kicked = false;
   private screening: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -243,6 +247,9 @@ export class Moderation extends Emitter<ModerationEvents> {
       if (!signed) throw new KibitzError('ERR_NOT_HOST', 'claim the host key first');
       this.seen.remember(signed.id, signed.iat);
       this.saveSeen();
+      // A kicked peer verifies its kick over its own link to the host, and that link closes
+      // soon after: hand it the command directly as well as through the coordinator.
+      if (op === 'kick') this.port.sendTo(target, signed);
       this.port.broadcast(signed);
       void this.apply(op, target, this.port.selfId);
     });
@@ -305,18 +312,19 @@ export class Moderation extends Emitter<ModerationEvents> {
     if (!pre.ok) return this.reject(pre.reason, from);
     // Bind to the live fingerprint of *our own* link to the claimed signer. A command can
     // outrun that link's handshake (a newcomer hears the host's claim via the coordinator),
-    // so wait a little for a rostered signer's link to come up: one wait per sender.
-    if (this.waits.has(from)) return this.reject('busy', from);
-    this.waits.add(from);
-    let liveFingerprint: string | null;
-    try {
-      liveFingerprint = await this.liveFingerprint(from);
-    } finally {
-      this.waits.delete(from);
+    // so wait a little for a rostered signer's link to come up. Commands that arrive meanwhile
+    // (a record, then the kick it bans for) share that one wait rather than being dropped.
+    let wait = this.waits.get(from);
+    if (!wait) {
+      wait = this.liveFingerprint(from).finally(() => this.waits.delete(from));
+      this.waits.set(from, wait);
     }
+    const liveFingerprint = await wait;
     const verdict = this.verifying.then(() => verifyHostCommand(cmd, { ...ctx, liveFingerprint, now: this.clock.now() }));
     this.verifying = verdict;
     const result = await verdict;
+    // Our kick (its direct copy came first) ended the membership while this waited: nothing to judge.
+    if (this.kicked) return;
     if (!result.ok) return this.reject(result.reason, from);
     this.saveSeen();
     const { op, target } = result.command;
@@ -436,6 +444,7 @@ export class Moderation extends Emitter<ModerationEvents> {
     const peer = this.port.participants().find((p) => p.id === target);
     if (target === this.port.selfId) {
       if (peer) this.emit('kick', { peer, self: true });
+      this.kicked = true;
       this.emit('ended', { reason: 'the host removed you from the call' });
       return;
     }
@@ -454,6 +463,7 @@ export class Moderation extends Emitter<ModerationEvents> {
 
   /** Someone entered the roster. A newcomer has not seen our claim: prove it again (one signed frame per join). */
   handleJoin(peer: Participant): void {
+    if (peer.self) this.kicked = false;
     if (!peer.self && this.isHost && this.secretKey) this.reclaim();
     if (peer.self && this.secretKey) this.reclaim();
   }

@@ -18,6 +18,7 @@ import { Mesh } from './mesh.js';
 import { Moderation } from './moderation.js';
 import type { Participant } from './participant.js';
 import type { Departure, LeaveReason, RosterEntry, SignalData } from './protocol.js';
+import { encodeControl } from './protocol.js';
 import type { RoomEvents, RoomOptions, RoomState, RoomTiming } from './room-types.js';
 import { Roster } from './roster.js';
 import { MemoryPinStore, Safety } from './safety.js';
@@ -154,6 +155,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       participants: () => room.participants(),
       fingerprintOf: (peerId) => room.fingerprintOf(peerId),
       broadcast: (cmd) => room.broadcastHostFrame(cmd),
+      sendTo: (peerId, cmd) => parts.mesh.sendControl(peerId, encodeControl({ t: 'host', cmd })),
       credentials: (hello, isHost) => parts.gatekeeper.screen(hello, isHost),
     },
     options.host ?? {},

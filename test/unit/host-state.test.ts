@@ -6,6 +6,7 @@ import { expect } from '@open-wc/testing';
 import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
 import { generateHostKey } from '../../src/crypto/host-key.js';
 import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
+import type { LinkFactory } from '../../src/engine/link.js';
 import type { ReplayStore } from '../../src/engine/moderation.js';
 import type { Room } from '../../src/engine/room.js';
 import { harness, ids, joinAll, record, type Harness } from '../support/memory-room.js';
@@ -66,6 +67,32 @@ describe('room state from the host’s signed record', () => {
     await settle(h);
     const back = h.makeWith('bob again', { host: { hostKey: key.publicKey }, localFingerprint: bobFp! });
     expect(await codeOf(Promise.all([back.join(), settle(h)]))).to.equal('ERR_REFUSED');
+  });
+
+  it('commands that outrun the link to their signer share one wait: the claim and the kick after it both count once the link is up', async () => {
+    const { h, key, host } = await hostedRoom(['ann']);
+    // Bob's links report no certificate until released, as a link still in its handshake does.
+    const bobFp = 'ab:'.repeat(31) + 'ab';
+    let held = true;
+    const base = h.net.factory(bobFp);
+    const links: LinkFactory = (options) => {
+      const link = base(options);
+      const live = link.fingerprint.bind(link);
+      link.fingerprint = () => (held ? Promise.resolve(null) : live());
+      return link;
+    };
+    const bob = h.makeWith('bob', { host: { hostKey: key.publicKey }, links, localFingerprint: bobFp });
+    const rejected = record(bob, 'rejected');
+    await Promise.all([bob.join(), settle(h)]);
+    // The host's claim (sent as bob joined) waits at bob; the kick arrives while it does.
+    await host.moderate('kick', bob.selfId);
+    await settle(h);
+    expect(bob.state).to.equal('joined');
+    held = false;
+    await settle(h, 20);
+    expect(bob.state).to.equal('kicked');
+    expect(bob.hostId).to.equal(host.selfId);
+    expect(rejected).to.deep.equal([]);
   });
 
   it('a coordinator cannot invent a ban, a lock or a lobby: records signed by another key, out of shape or older change nothing', async () => {
