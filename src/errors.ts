@@ -26,6 +26,8 @@ export type KibitzErrorCode =
   | 'ERR_BAD_KEY'
   | 'ERR_BAD_COMMAND'
   | 'ERR_BANS_FULL'
+  | 'ERR_BAD_GRANT'
+  | 'ERR_GRANTS_FULL'
   | 'ERR_BAD_GATE'
   | 'ERR_WEAK_CODE'
   | 'ERR_BAD_INVITE'

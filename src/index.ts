@@ -23,6 +23,8 @@ export {
   KibitzLobbyEvent,
   KibitzSafetyEvent,
   KibitzGateEvent,
+  KibitzGrantEvent,
+  KibitzAuditEvent,
   type KibitzEventMap,
   type KibitzStateDetail,
   type KibitzJoinDetail,
@@ -44,6 +46,8 @@ export {
   type KibitzLobbyDetail,
   type KibitzSafetyDetail,
   type KibitzGateDetail,
+  type KibitzGrantDetail,
+  type KibitzAuditDetail,
 } from './element/events.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
 export { createRoom, createInvite, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
@@ -52,6 +56,7 @@ export type { Identity, GateCredential } from './engine/gatekeeper.js';
 export { generateHostKey, sealHostKey, unsealHostKey } from './crypto/host-key.js';
 export { normalizeRoomName } from './crypto/room-keys.js';
 export { Room, type Participant, type RoomState, type RoomEvents, type RoomOptions } from './engine/room.js';
+export { AGENT_GRANT, PERSON_GRANT, defaultGrant, type Act, type Grant, type Perceive } from './engine/grants.js';
 export { rtcLinkFactory } from './engine/rtc-link.js';
 export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './engine/safety.js';
 export { PeerJsTransport } from './signaling/peerjs.js';

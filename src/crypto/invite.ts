@@ -10,7 +10,7 @@ import { ECDSA_SHA256, decodeHostPublicKey, generateHostKey, importHostSigningKe
 
 const TAG = 'kibitz-invite';
 const HOLDER_TAG = 'kibitz-invite-holder';
-const VERSION = 1;
+const VERSION = 2;
 const MAX_NAME_CHARS = 64;
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 const ROOM_ID = /^[0-9a-f]{32}$/;
@@ -29,6 +29,8 @@ export interface Invite {
   room: string;
   /** The name the host invited. */
   name: string;
+  /** What the holder joins as: a person, or an agent (an AI participant, least privilege). */
+  as: 'person' | 'agent';
   /** Expiry, milliseconds since the epoch. */
   exp: number;
   /** Unique per invite: a second device using it while the first is in the room is refused. */
@@ -50,8 +52,9 @@ export interface InviteSecret {
 /** Copy exactly the signed fields out of untrusted input, or null. */
 export function readInvite(input: unknown): Invite | null {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
-  const { kind, room, name, exp, id, key } = input as Record<string, unknown>;
+  const { kind, room, name, as, exp, id, key } = input as Record<string, unknown>;
   if (kind !== 'invite' || typeof room !== 'string' || !ROOM_ID.test(room)) return null;
+  if (as !== 'person' && as !== 'agent') return null;
   if (typeof name !== 'string' || !name.trim() || [...name].length > MAX_NAME_CHARS || CONTROL.test(name)) return null;
   if (typeof exp !== 'number' || !Number.isSafeInteger(exp) || exp < 0) return null;
   if (typeof id !== 'string' || !ID_PATTERN.test(id) || typeof key !== 'string' || key.length !== 44) return null;
@@ -60,7 +63,7 @@ export function readInvite(input: unknown): Invite | null {
   } catch {
     return null;
   }
-  return { kind, room, name, exp, id, key };
+  return { kind, room, name, as, exp, id, key };
 }
 
 function pushString(parts: Uint8Array[], text: string): void {
@@ -74,7 +77,7 @@ function pushString(parts: Uint8Array[], text: string): void {
  * The exact bytes the host signs, length-prefixed under the invite's own tag (host commands and
  * room-state records start with theirs), so none can pass for another:
  *
- *     str("kibitz-invite") u8(1) str(room) str(name) u64be(exp) str(id) str(key)
+ *     str("kibitz-invite") u8(2) str(room) str(name) str(as) u64be(exp) str(id) str(key)
  */
 export function encodeInvite(invite: Invite): Uint8Array {
   const fields = readInvite(invite);
@@ -84,6 +87,7 @@ export function encodeInvite(invite: Invite): Uint8Array {
   parts.push(new Uint8Array([VERSION]));
   pushString(parts, fields.room);
   pushString(parts, fields.name);
+  pushString(parts, fields.as);
   const exp = new Uint8Array(8);
   const view = new DataView(exp.buffer);
   view.setUint32(0, Math.floor(fields.exp / 2 ** 32), false);
@@ -105,7 +109,7 @@ function holderMessage(roomId: string, fingerprint: string): Uint8Array {
 
 /** Sign a personal invite with the host key. Throws ERR_BAD_INVITE for fields out of shape. */
 export async function signInvite(
-  fields: { room: string; name: string; expiresAt: number },
+  fields: { room: string; name: string; expiresAt: number; as?: 'person' | 'agent' },
   hostSecret: Uint8Array,
   hostKey: string,
 ): Promise<InviteSecret> {
@@ -115,6 +119,7 @@ export async function signInvite(
     kind: 'invite',
     room: fields.room,
     name: typeof fields.name === 'string' ? fields.name.normalize('NFC').trim() : '',
+    as: fields.as ?? 'person',
     exp: Math.floor(fields.expiresAt),
     id: toBase64Url(randomBytes(16)),
     key: holder.publicKey,

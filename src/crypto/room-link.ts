@@ -250,7 +250,9 @@ export const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
  * link (with the sealed key) of a room whose gate is `invite`, `passphrase` unseals the key.
  * The invite works until `expiresIn` milliseconds from now (default a week); on first use it
  * binds to the joiner's device, so the same invite from a second device is refused while the
- * first is in the room. Throws ERR_BAD_LINK, ERR_BAD_GATE, ERR_BAD_PASSPHRASE or ERR_BAD_INVITE.
+ * first is in the room. `kind: 'agent'` invites an AI participant: every peer treats its holder
+ * as an agent, with an agent's narrow default grant. Throws ERR_BAD_LINK, ERR_BAD_GATE,
+ * ERR_BAD_PASSPHRASE or ERR_BAD_INVITE.
  * @example
  * const invite = await createInvite({ link: hostLink, passphrase, name: 'Ada', expiresIn: 86_400_000 });
  */
@@ -259,6 +261,7 @@ export async function createInvite(options: {
   passphrase: string;
   name: string;
   expiresIn?: number;
+  kind?: 'person' | 'agent';
   now?: number;
 }): Promise<string> {
   const attrs = parseRoomLink(options?.link);
@@ -277,8 +280,10 @@ export async function inviteLink(
   base: string,
   attrs: RoomLinkAttributes,
   hostSecret: Uint8Array,
-  options: { name: string; expiresIn?: number; now?: number },
+  options: { name: string; expiresIn?: number; kind?: 'person' | 'agent'; now?: number },
 ): Promise<string> {
+  const kind = options.kind ?? 'person';
+  if (kind !== 'person' && kind !== 'agent') throw new KibitzError('ERR_BAD_INVITE', "kind is 'person' or 'agent'");
   const expiresIn = options.expiresIn ?? DEFAULT_INVITE_MS;
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_INVITE_MS) {
     throw new KibitzError('ERR_BAD_INVITE', 'expiresIn must be a positive number of milliseconds, at most a year');
@@ -287,7 +292,7 @@ export async function inviteLink(
     throw new KibitzError('ERR_BAD_INVITE', 'an invite names the person it is for');
   const { roomId } = await deriveRoomKeys(attrs.room, attrs.gate ?? '');
   const secret = await signInvite(
-    { room: roomId, name: options.name, expiresAt: (options.now ?? Date.now()) + expiresIn },
+    { room: roomId, name: options.name, expiresAt: (options.now ?? Date.now()) + expiresIn, as: kind },
     hostSecret,
     attrs['host-key']!,
   );

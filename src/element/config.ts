@@ -68,6 +68,12 @@ export function parseName(value: string | null | undefined): string {
   return name;
 }
 
+export function parseKind(value: string | null | undefined): 'person' | 'agent' {
+  const kind = (value ?? '').trim() || 'person';
+  if (kind !== 'person' && kind !== 'agent') throw bad('kind', "'person' or 'agent'");
+  return kind;
+}
+
 export function parseRoom(value: string | null | undefined): string {
   const room = (value ?? '').trim();
   if ([...room].length > 256) throw bad('room', 'at most 256 characters');

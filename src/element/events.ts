@@ -10,7 +10,7 @@ import type { MediaSlot } from '../engine/link.js';
 import type { SafetyAlarm, Trust } from '../engine/safety.js';
 import type { GateMethod, GateReason } from '../crypto/gate.js';
 import type { LeaveReason } from '../engine/protocol.js';
-import type { FileOffer, IncomingFile, Participant, RoomState } from '../engine/room.js';
+import type { FileOffer, Grant, IncomingFile, Participant, RoomState } from '../engine/room.js';
 
 export interface KibitzStateDetail {
   /** This peer's connection state. */
@@ -249,6 +249,35 @@ export class KibitzGateEvent extends KibitzEvent<KibitzGateDetail> {
   }
 }
 
+/** A participant's grant changed. */
+export interface KibitzGrantDetail {
+  peer: Participant;
+  /** What it may now perceive and do, as this browser enforces it. */
+  grant: Grant;
+}
+/** A participant's grant changed (the host's signed record, or what this browser learned of it). */
+export class KibitzGrantEvent extends KibitzEvent<KibitzGrantDetail> {
+  constructor(detail: KibitzGrantDetail) {
+    super('kibitz-grant', detail);
+  }
+}
+
+/** On the host only: an honest member dropped what a participant had no grant to send. */
+export interface KibitzAuditDetail {
+  /** The participant that sent without the grant. */
+  peer: Participant;
+  /** What was dropped: `chat` (a message) or `files` (a file offer). */
+  blocked: 'chat' | 'files';
+  /** The id of the member that dropped it (the host's own id when it was the host). */
+  reporter: string;
+}
+/** On the host only: an honest member dropped what a participant had no grant to send. */
+export class KibitzAuditEvent extends KibitzEvent<KibitzAuditDetail> {
+  constructor(detail: KibitzAuditDetail) {
+    super('kibitz-audit', detail);
+  }
+}
+
 /** Every `kibitz-*` event by name. */
 export interface KibitzEventMap {
   'kibitz-state': KibitzStateEvent;
@@ -271,6 +300,8 @@ export interface KibitzEventMap {
   'kibitz-lobby': KibitzLobbyEvent;
   'kibitz-safety': KibitzSafetyEvent;
   'kibitz-gate': KibitzGateEvent;
+  'kibitz-grant': KibitzGrantEvent;
+  'kibitz-audit': KibitzAuditEvent;
 }
 
 // The events bubble, so any element or document listener sees them typed.

@@ -1,7 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { KibitzError, toKibitzError } from '../errors.js';
-import type { AcceptFiles, FileLimits, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
+import type { AcceptFiles, FileLimits, Grant, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
 import { rtcLinkFactory } from '../engine/rtc-link.js';
 import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
 import { normalizeFingerprint } from '../crypto/command.js';
@@ -10,7 +10,7 @@ import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { hasRelay, makeTransport, parseIceServers, parseMedia, parseName, parseRoom } from './config.js';
+import { hasRelay, makeTransport, parseIceServers, parseKind, parseMedia, parseName, parseRoom } from './config.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
 import { GateClient, type CredentialInput } from './gate-client.js';
@@ -71,6 +71,8 @@ import { styles } from './styles.js';
  * @fires {KibitzRefusedEvent} kibitz-refused - The room did not let this peer in: `{ reason }`, `locked`, `denied`, `banned` or a gate reason (see kibitz-gate).
  * @fires {KibitzConnectionEvent} kibitz-connection - A direct link is `reconnecting` or `connected` again: `{ peerId, state }`.
  * @fires {KibitzGateEvent} kibitz-gate - This peer at the room's gate: `{ state, method, reason? }`, state `needed`, `checking`, `admitted` or `refused`, reason `bad-credential`, `expired`, `not-allowed`, `issuer-unreachable`, `already-in-use` or `too-many-tries`. With `peer`: an alarm, that admitted member's credential did not verify here.
+ * @fires {KibitzGrantEvent} kibitz-grant - A participant's grant changed: `{ peer, grant }` (`grant`: `{ perceive, act }`, as this browser enforces it).
+ * @fires {KibitzAuditEvent} kibitz-audit - On the host only: an honest member dropped what a participant had no grant to send: `{ peer, blocked, reporter }` (`blocked`: `chat` or `files`).
  * @fires {KibitzSafetyEvent} kibitz-safety - A pair's safety code is ready, its trust changed, or an alarm went off: `{ peer, code, trust, alarm? }` (`trust`: `unverified`, `verified` or `changed`; `alarm`: `commitment`, `mismatch` or `changed`).
  */
 export class KibitzRoomElement extends LitElement {
@@ -142,6 +144,13 @@ export class KibitzRoomElement extends LitElement {
 
   /** Exchange no media or data with a peer until this browser has verified its credential itself. */
   @property({ type: Boolean, attribute: 'verified-only', reflect: true }) verifiedOnly = false;
+
+  /**
+   * What this peer joins as: `person` (default) or `agent` (an AI participant: by default it
+   * reads the chat, messages to it and the names, and may do nothing until the host grants
+   * more). In a room without a gate this is the joiner's own word; an invite's kind overrides it.
+   */
+  @property() kind: 'person' | 'agent' = 'person';
 
   /** Where an OpenID sign-in popup returns: any page of this origin that loads Kibitz (default: this page). */
   @property({ attribute: 'redirect-uri' }) redirectUri = '';
@@ -357,14 +366,39 @@ export class KibitzRoomElement extends LitElement {
   /**
    * Host only, in a room whose gate is `invite`: a personal invite link for `name`, signed with
    * the host key. `expiresIn` in milliseconds (default a week); `base` is the page the link
-   * opens (default this one).
+   * opens (default this one); `kind: 'agent'` invites an AI participant (an agent's grant).
    */
-  async createInvite(name: string, options: { expiresIn?: number; base?: string } = {}): Promise<string> {
+  async createInvite(name: string, options: { expiresIn?: number; base?: string; kind?: 'person' | 'agent' } = {}): Promise<string> {
     try {
       if (!this.engine || this.engine.state !== 'joined') throw notJoined();
       return await this.engine.createInvite(name, options);
     } catch (err) {
       throw this.call.report(toKibitzError(err, 'ERR_BAD_INVITE'));
+    }
+  }
+
+  /**
+   * Host only: set what a participant's device may perceive (`audio`, `camera`, `screen`,
+   * `chat`, `direct`, `roster`) and do (`speak`, `camera`, `screen`, `chat`, `files`). The
+   * grant is signed into the room's state and enforced by every peer, across reloads and
+   * after the host leaves.
+   */
+  async setGrant(peerId: string, grant: Grant): Promise<void> {
+    try {
+      if (!this.engine) throw notJoined();
+      await this.engine.setGrant(peerId, grant);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_BAD_GRANT'));
+    }
+  }
+
+  /** Host only: put a participant's device back on its kind's default grant. */
+  async resetGrant(peerId: string): Promise<void> {
+    try {
+      if (!this.engine) throw notJoined();
+      await this.engine.resetGrant(peerId);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_BAD_GRANT'));
     }
   }
 
@@ -509,6 +543,7 @@ export class KibitzRoomElement extends LitElement {
       gate: this.gateClient.descriptor(),
       credential: this.gateClient.credential(),
       verifiedOnly: this.verifiedOnly,
+      kind: parseKind(this.kind),
     };
   }
 

@@ -27,6 +27,8 @@ import {
   KibitzRefusedEvent,
   KibitzSafetyEvent,
   KibitzGateEvent,
+  KibitzGrantEvent,
+  KibitzAuditEvent,
   KibitzStateEvent,
   KibitzTrackEvent,
 } from './events.js';
@@ -233,6 +235,16 @@ export class RoomController implements ReactiveController {
         if (!stream.getTracks().includes(track)) stream.addTrack(track);
         this.announceTrack(peerId, slot);
       }),
+      engine.on('untrack', ({ peerId, slot }) => {
+        // Its sender lost the grant for this media: stop showing it.
+        const streams = this.remote.get(peerId);
+        const stream = slot === 'screen' ? streams?.screen : streams?.camera;
+        const kind = slot === 'audio' ? 'audio' : 'video';
+        for (const track of stream?.getTracks() ?? []) if (track.kind === kind) stream!.removeTrack(track);
+        this.host.requestUpdate();
+      }),
+      engine.on('grant', (detail) => fire(new KibitzGrantEvent(detail))),
+      engine.on('audit', (detail) => tell(new KibitzAuditEvent(detail))),
       engine.on('connection', (detail) => {
         if (detail.state === 'reconnecting') this.reconnecting.add(detail.peerId);
         else this.reconnecting.delete(detail.peerId);

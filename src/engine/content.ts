@@ -4,7 +4,16 @@
 import { KibitzError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Mesh } from './mesh.js';
-import { MAX_CONTENT_DEPTH, MAX_CONTENT_FRAME, decodeContent, encodeContentBinary, encodeContentJson, nestsWithin } from './protocol.js';
+import {
+  MAX_CONTENT_DEPTH,
+  MAX_CONTENT_FRAME,
+  decodeContent,
+  encodeContentBinary,
+  encodeContentJson,
+  encodeTransferAnswer,
+  nestsWithin,
+  type AuditedAct,
+} from './protocol.js';
 import type { RoomEvents } from './room-types.js';
 import { newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
 import { Inbound } from './transfer-in.js';
@@ -26,6 +35,10 @@ export interface ContentHost {
   who(peerId: string): string;
   report<K extends 'message' | 'file' | 'progress' | 'offer' | 'error'>(type: K, detail: RoomEvents[K]): void;
   malformed(): void;
+  /** Whether `peerId` holds the grant to send messages (`chat`) or offer files (`files`). */
+  allows(peerId: string, act: AuditedAct): boolean;
+  /** An arrival from `peerId` was dropped for want of that grant. */
+  blocked(peerId: string, act: AuditedAct): void;
 }
 
 export class Content {
@@ -98,8 +111,16 @@ export class Content {
     switch (frame.kind) {
       case 'json':
       case 'binary':
+        if (!this.host.allows(peerId, 'chat')) return this.host.blocked(peerId, 'chat');
         this.host.report('message', { peerId, data: frame.data, to: frame.direct ? this.host.selfId : null });
         return;
+      case 'start':
+        if (!this.host.allows(peerId, 'files')) {
+          // Declined at once, so the sender does not wait for an answer that never comes.
+          this.host.mesh.link(peerId)?.sendContent(encodeTransferAnswer(frame.id, 'declined'));
+          return this.host.blocked(peerId, 'files');
+        }
+        return this.inbound.handle(peerId, frame);
       case 'accept':
       case 'refuse':
         return this.outbound.answer(peerId, frame);

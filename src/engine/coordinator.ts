@@ -17,7 +17,7 @@ import {
   type RosterEntry,
   type SignalData,
 } from './protocol.js';
-import type { Roster } from './roster.js';
+import type { Roster, RosterFrame } from './roster.js';
 
 /** A gate decides on a hello before the joiner is rostered. */
 export type GateDecision = { admit: true } | { admit: false; wait: true } | { admit: false; wait: false; reason: string };
@@ -68,6 +68,8 @@ export interface CoordinatorHost {
   /** A member leaves the roster here (the room reports it). */
   removeMember(id: string, reason: LeaveReason, lingerMs?: number): void;
   dropped(reason: 'malformed' | 'unauthorised'): void;
+  /** Whether member `id` is granted the others' names (`roster`). */
+  seesNames(id: string): boolean;
 }
 
 export class Coordinator {
@@ -218,8 +220,12 @@ export class Coordinator {
   // ---- the roster -------------------------------------------------------------------------
 
   broadcastRoster(gone: Departure[]): void {
-    const frame = encodeControl(this.host.roster.frame(gone));
-    for (const [, link] of this.host.mesh.entries()) link.sendControl(frame);
+    const frame = this.host.roster.frame(gone);
+    const full = encodeControl(frame);
+    for (const [id, link] of this.host.mesh.entries()) {
+      // A member not granted the names gets the ids alone (its own name stays its own).
+      link.sendControl(this.host.seesNames(id) ? full : encodeControl(withoutNames(frame, id)));
+    }
   }
 
   /** Relay a frame to every member but `except`. */
@@ -283,4 +289,13 @@ export class Coordinator {
     for (const guest of this.guests.values()) guest.link.close();
     this.guests.clear();
   }
+}
+
+/** A roster frame with every name but `keep`'s blanked, the waiting guests' too. */
+function withoutNames(frame: RosterFrame, keep: string): RosterFrame {
+  return {
+    ...frame,
+    peers: frame.peers.map((e) => (e.id === keep ? e : { ...e, name: '' })),
+    state: { ...frame.state, knocks: frame.state.knocks.map((k) => ({ ...k, name: '' })) },
+  };
 }

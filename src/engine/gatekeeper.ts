@@ -20,7 +20,7 @@ import type { RoomKeys } from '../crypto/room-keys.js';
 import type { Clock } from './clock.js';
 import type { GateRequest } from './coordinator.js';
 import { readFingerprint, type Link } from './link.js';
-import { encodeControl } from './protocol.js';
+import { encodeControl, type PeerKind } from './protocol.js';
 
 /** Who a participant proved to be, as this peer sees it. */
 export interface Identity {
@@ -30,6 +30,8 @@ export interface Identity {
   name?: string;
   /** The verified address (oidc, email). */
   email?: string;
+  /** What the invite makes its holder (invite): a person, or an agent. */
+  kind?: PeerKind;
   /** This peer checked the credential itself, against its own live link to the holder. */
   verified: boolean;
 }
@@ -139,7 +141,7 @@ export class Gatekeeper {
         const invite = this.credential.invite;
         // Without an invite only the host gets in: anyone else would only open an empty room.
         if (!invite || !fp) return this.port.holdsHostKey() ? { cred: null } : { reason: 'bad-credential' };
-        this.self = { method: 'invite', name: invite.token.name, verified: false };
+        this.self = { method: 'invite', name: invite.token.name, kind: invite.token.as, verified: false };
         const p = await holderProof(invite, roomId, fp);
         const cred: WireCredential = { m: 'invite', t: invite.token, p };
         // Checked like anyone else's, so an invite for another room or past its time says so now.
@@ -156,6 +158,11 @@ export class Gatekeeper {
         return { cred: { m: 'token', t: token } };
       }
     }
+  }
+
+  /** What this peer's own invite makes it (null without one: the declared kind holds). */
+  get invitedAs(): PeerKind | null {
+    return this.port.gate?.method === 'invite' ? (this.credential.invite?.token.as ?? null) : null;
   }
 
   /** This peer's own identity once its credential is prepared (null without a gate). */
@@ -196,7 +203,8 @@ export class Gatekeeper {
             now: this.port.clock.now(),
           });
           if (!result.ok) return result;
-          return { ok: true, identity: { method: 'invite', name: result.invite.name, verified: true }, inviteId: result.invite.id };
+          const identity: Identity = { method: 'invite', name: result.invite.name, kind: result.invite.as, verified: true };
+          return { ok: true, identity, inviteId: result.invite.id };
         }
         case 'code':
           if (c.m !== 'code' || !this.stretched) return { ok: false, reason: 'bad-credential' };

@@ -2,7 +2,7 @@
 // host's signed record with the highest sequence, or, in the soft-name tier, the name host's
 // unsigned one. Nothing else changes it: a coordinator can replicate a record or withhold a
 // newer one, never invent one.
-import { createRoomState, MAX_BANS, signRoomState, verifyRoomState, type SignedRoomState } from '../crypto/room-state.js';
+import { createRoomState, MAX_BANS, signRoomState, verifyRoomState, type Grant, type SignedRoomState } from '../crypto/room-state.js';
 import { normalizeRoomName } from '../crypto/room-keys.js';
 
 export interface HostControl {
@@ -10,10 +10,12 @@ export interface HostControl {
   lobby: boolean;
   /** Banned peer ids and normalised certificate fingerprints. */
   bans: string[];
+  /** Grants the host set, by normalised certificate fingerprint (only a signed record carries any). */
+  grants: Record<string, Grant>;
 }
 
-/** The soft-name tier's record: unsigned, honoured from the peer holding the host name (or, replicated, from the coordinator). */
-interface NamedState extends HostControl {
+/** The soft-name tier's record: unsigned, honoured from the peer holding the host name (or, replicated, from the coordinator). It grants nothing. */
+interface NamedState extends Omit<HostControl, 'grants'> {
   named: 1;
   kind: 'state';
   room: string;
@@ -57,7 +59,8 @@ export class HostState {
 
   get control(): HostControl {
     const r = this.record;
-    return r ? { locked: r.locked, lobby: r.lobby, bans: [...r.bans] } : { locked: false, lobby: false, bans: [] };
+    if (!r) return { locked: false, lobby: false, bans: [], grants: {} };
+    return { locked: r.locked, lobby: r.lobby, bans: [...r.bans], grants: 'grants' in r ? { ...r.grants } : {} };
   }
 
   private get seq(): number {
@@ -118,7 +121,10 @@ export class HostState {
   async next(change: Partial<HostControl>, now: number, key: { secret: Uint8Array; publicKey: string } | null): Promise<unknown> {
     const fields = { ...this.control, ...change, room: this.room, seq: Math.max(this.seq + 1, Math.floor(now)) };
     const record = createRoomState(fields);
-    if (this.tier === 'name' || !key) return { named: 1, kind: 'state', ...record };
+    if (this.tier === 'name' || !key) {
+      const { grants: _, ...named } = record;
+      return { named: 1, kind: 'state', ...named };
+    }
     return signRoomState(record, key.secret, key.publicKey);
   }
 }

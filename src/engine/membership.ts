@@ -13,6 +13,7 @@ import type { Participant } from './participant.js';
 import {
   decodeControl,
   encodeControl,
+  type AuditedAct,
   type ControlFrame,
   type Departure,
   type LeaveReason,
@@ -60,6 +61,8 @@ export interface MembershipHost {
   safety(link: Link, member: string, frame: SafetyFrame): void;
   /** A member's admission credential on its own link. */
   credential(link: Link, member: string, cred: unknown): void;
+  /** Member `reporter` dropped something `peer` had no grant to send. */
+  audited(reporter: string, peer: string, blocked: AuditedAct): void;
   /** Whether media from `peerId` may be shown (verified-only). */
   clear(peerId: string): boolean;
   tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
@@ -229,6 +232,11 @@ export class Membership {
       case 'cred':
         // Shown on the pair's own link, so the verifier reads the holder's certificate itself.
         if (member) this.host.credential(link, member, frame.c);
+        else this.host.dropped.unauthorised++;
+        return;
+      case 'audit':
+        // A member's own report of what it dropped; only the host hears of it.
+        if (member && this.host.roster.has(frame.peer)) this.host.audited(member, frame.peer, frame.blocked);
         else this.host.dropped.unauthorised++;
         return;
     }

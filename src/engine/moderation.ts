@@ -3,6 +3,7 @@
 // its own direct link to the signer, so a coordinator can relay commands but not forge or
 // redirect them; lock, lobby and bans come only from the host's signed room-state record.
 import { KibitzError } from '../errors.js';
+import type { Grant } from '../crypto/room-state.js';
 import {
   ReplayGuard,
   createHostCommand,
@@ -220,6 +221,22 @@ export class Moderation extends Emitter<ModerationEvents> {
       default:
         return this.issue(op, target);
     }
+  }
+
+  /**
+   * Set (or, with null, reset to its kind's default) the grant of the device whose live
+   * fingerprint is `fingerprint`, in the next signed record. Only a host with the key can:
+   * the soft-name tier has no signature, so it grants nothing.
+   */
+  async grant(fingerprint: string, grant: Grant | null): Promise<void> {
+    if (this.tier === 'none') throw new KibitzError('ERR_NO_HOST', 'this is an open room: it has no host');
+    if (this.tier !== 'key') throw new KibitzError('ERR_NOT_HOST', 'grants need a host key (a room made with a host passphrase)');
+    if (!this.isHost) throw new KibitzError('ERR_NOT_HOST', 'only the verified host can do that');
+    if (!this.port.joined()) throw new KibitzError('ERR_NOT_JOINED', 'join the room first');
+    const grants = { ...this.control.grants };
+    if (grant) grants[fingerprint] = grant;
+    else delete grants[fingerprint];
+    await this.publish({ grants });
   }
 
   /** Sign the next room-state record, put it in force here and send it to everyone. */

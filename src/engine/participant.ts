@@ -2,6 +2,7 @@
 import type { PeerKind, RosterEntry } from './protocol.js';
 import type { Identity } from './gatekeeper.js';
 import type { Trust } from './safety.js';
+import type { Grant } from './grants.js';
 
 export interface Participant {
   id: string;
@@ -21,6 +22,8 @@ export interface Participant {
   trust: Trust;
   /** Who the peer proved to be at the room's gate, as this peer checked it; null in a room without a gate. */
   identity: Identity | null;
+  /** What the peer may perceive and do, as this peer enforces it. */
+  grant: Grant;
 }
 
 /** A roster entry as the page sees it, given who this peer is, who coordinates and who hosts. */
@@ -34,12 +37,14 @@ export function describe(
     safetyCode: string | null;
     trust: Trust;
     identity: Identity | null;
+    kind: PeerKind;
+    grant: Grant;
   },
 ): Participant {
   return {
     id: entry.id,
     name: entry.name,
-    kind: entry.kind,
+    kind: roles.kind,
     self: entry.id === roles.selfId,
     coordinator: entry.id === roles.coordinatorId,
     host: entry.id === roles.hostId,
@@ -50,5 +55,6 @@ export function describe(
     safetyCode: roles.safetyCode,
     trust: roles.trust,
     identity: roles.identity,
+    grant: roles.grant,
   };
 }

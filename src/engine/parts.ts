@@ -3,6 +3,7 @@
 // parts themselves never see the Room, only the narrow hooks below.
 import type { SignalingTransport } from '../signaling/transport.js';
 import { KibitzError } from '../errors.js';
+import { normalizeFingerprint } from '../crypto/command.js';
 import { formatGate, parseGate, readGate, type GateDescriptor } from '../crypto/gate.js';
 import { parseInviteSecret, type InviteSecret } from '../crypto/invite.js';
 import { deriveRoomKeys, normalizeRoomName } from '../crypto/room-keys.js';
@@ -12,12 +13,13 @@ import { Coordinator, type GateDecision, type GateRequest } from './coordinator.
 import { Entry, type Slot } from './entry.js';
 import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
 import { Gatekeeper, type GateCredential } from './gatekeeper.js';
+import { Grants, SLOT_ACT } from './grants.js';
 import { MEDIA_SLOTS, type Link, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
 import { Membership } from './membership.js';
 import { Mesh } from './mesh.js';
 import { Moderation } from './moderation.js';
 import type { Participant } from './participant.js';
-import type { Departure, LeaveReason, RosterEntry, SignalData } from './protocol.js';
+import type { AuditedAct, Departure, LeaveReason, PeerKind, RosterEntry, SignalData } from './protocol.js';
 import { encodeControl } from './protocol.js';
 import type { RoomEvents, RoomOptions, RoomState, RoomTiming } from './room-types.js';
 import { Roster } from './roster.js';
@@ -63,6 +65,14 @@ export interface RoomHooks {
   emitParticipants(): void;
   broadcastHostFrame(cmd: unknown): void;
   fingerprintOf(peerId: string): Promise<string | null>;
+  /** What this peer joins as (an invite's kind overrides the declared one). */
+  kind(): PeerKind;
+  /** Work out every grant again and apply what changed. */
+  regrant(): void;
+  /** A receiver's drop for want of a grant: reported to the host. */
+  blocked(peerId: string, act: AuditedAct): void;
+  /** A member's report of such a drop (heard by the host). */
+  audited(reporter: string, peer: string, act: AuditedAct): void;
 }
 
 export interface Parts {
@@ -74,6 +84,9 @@ export interface Parts {
   content: Content;
   safety: Safety;
   gatekeeper: Gatekeeper;
+  grants: Grants;
+  /** The kind an invite made this peer (null: none, the declared kind holds). */
+  invitedAs: PeerKind | null;
   /** The gate descriptor's canonical text ('' without one): part of the room's keys. */
   gateText: string;
   membership: Membership;
@@ -174,6 +187,8 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     who: (peerId) => parts.roster.get(peerId)?.name || peerId,
     report: (type, detail) => room.emit(type, detail),
     malformed: () => void room.dropped.malformed++,
+    allows: (peerId, act) => parts.grants.acts(peerId, act),
+    blocked: (peerId, act) => room.blocked(peerId, act),
   });
   parts.safety = new Safety({
     selfId: room.selfId,
@@ -208,17 +223,35 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
         const entry = parts.roster.get(peerId);
         if (!entry) return;
         if (refused && gate) room.emit('gate', { state: 'refused', method: gate.method, reason: refused, peer: room.describe(entry) });
+        room.regrant();
         room.emit('participants', { participants: room.participants() });
       },
       cleared: (peerId) => {
         const link = parts.mesh.link(peerId);
         if (!link) return;
-        attachTracks(link, room.tracks());
-        for (const [slot, track] of room.tracksOn(link)) room.emit('track', { peerId, slot, track });
+        attachTracks(link, room.tracksFor(peerId));
+        for (const [slot, track] of room.tracksOn(link))
+          if (parts.grants.acts(peerId, SLOT_ACT[slot])) room.emit('track', { peerId, slot, track });
       },
     },
     credentialOf(options.credential),
   );
+  parts.invitedAs = parts.gatekeeper.invitedAs;
+  parts.grants = new Grants({
+    selfId: room.selfId,
+    granted: () => parts.moderation.control.grants,
+    fingerprintOf: (peerId) =>
+      peerId === room.selfId ? normalizeFingerprint(options.localFingerprint ?? '') || null : parts.mesh.fingerprintOf(peerId),
+    kindOf: (peerId) => {
+      if (peerId === room.selfId) return room.kind();
+      const entry = parts.roster.get(peerId);
+      if (gate?.method !== 'invite') return entry?.kind ?? null;
+      // An invite room: the kind is the one the invite names, as this peer verified it.
+      const identity = parts.gatekeeper.identityOf(peerId);
+      if (!identity?.verified) return null;
+      return identity.kind ?? 'person';
+    },
+  });
   parts.membership = new Membership({
     selfId: room.selfId,
     clock: room.clock,
@@ -244,6 +277,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     forget: (peerId) => parts.content.forget(peerId),
     safety: (link, member, frame) => parts.safety.receive(member, link, frame),
     credential: (link, member, cred) => parts.gatekeeper.receive(member, link, cred),
+    audited: (reporter, peer, act) => room.audited(reporter, peer, act),
     clear: (peerId) => parts.gatekeeper.isClear(peerId),
     tracksOn: (link) => room.tracksOn(link),
     report: (type, detail) => room.emit(type, detail),
@@ -264,6 +298,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     // A newer record is in force here: replicate it (if coordinating) and report the new view.
     parts.roster.shared = { ...parts.roster.shared, record };
     if (room.coordinating()) room.coordinator()!.broadcastRoster([]);
+    room.regrant();
     room.emitControl();
   });
   m.on('admit', ({ peerId }) => room.coordinator()?.admitWaiting(peerId));
@@ -297,5 +332,6 @@ function coordinatorHost(room: RoomHooks, parts: Parts) {
     controlChanged: () => room.emitControl(),
     removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => parts.membership.removeMember(id, reason, lingerMs),
     dropped: (reason: 'malformed' | 'unauthorised') => void room.dropped[reason]++,
+    seesNames: (id: string) => parts.grants.perceives(id, 'roster'),
   };
 }

@@ -1,6 +1,7 @@
 // Every frame the engine sends or receives is defined here. Inbound frames are size-capped
 // and validated before the engine sees them; anything else is dropped and counted.
 
+import type { Grant } from '../crypto/room-state.js';
 export const PROTOCOL_VERSION = 1;
 
 /** Control frames are small; anything bigger is hostile or broken. */
@@ -86,6 +87,8 @@ export interface RoomControl {
   lobby: boolean;
   /** Banned peer ids and DTLS fingerprints. */
   bans: string[];
+  /** The host's grants by device fingerprint (a device without one has its kind's default). */
+  grants: Record<string, Grant>;
   knocks: Knock[];
 }
 
@@ -109,7 +112,12 @@ export type ControlFrame =
   /** The pair's safety-code exchange, on that pair's own link only (see engine/safety.ts). */
   | { t: 'safety'; step: SafetyStep; v: string }
   /** A member's admission credential, shown to each peer on that pair's own link (see engine/gatekeeper.ts). */
-  | { t: 'cred'; c: unknown };
+  | { t: 'cred'; c: unknown }
+  /** An honest receiver dropped what `peer` had no grant to send; to the host, on the pair's own link. */
+  | { t: 'audit'; peer: string; blocked: AuditedAct };
+
+/** What a receiver drops and reports: messages (`chat`) and file offers (`files`). */
+export type AuditedAct = 'chat' | 'files';
 
 /** Commit-then-reveal: the lower id commits, the other answers with its nonce, the first reveals. */
 export type SafetyStep = 'commit' | 'nonce' | 'reveal';
@@ -203,6 +211,7 @@ const FRAME_KEYS: Record<ControlType, readonly string[]> = {
   host: ['t', 'from', 'cmd'],
   safety: ['t', 'step', 'v'],
   cred: ['t', 'c'],
+  audit: ['t', 'peer', 'blocked'],
 };
 
 const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> = {
@@ -231,6 +240,7 @@ const validators: Record<ControlType, (f: Record<string, unknown>) => boolean> =
     (f.step === 'commit' || f.step === 'nonce' || f.step === 'reveal') && typeof f.v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(f.v),
   // The credential's own checks are the gatekeeper's; here only that it is a bounded value.
   cred: (f) => f.c === null || (isObject(f.c) && JSON.stringify(f.c).length <= MAX_CREDENTIAL_CHARS),
+  audit: (f) => isId(f.peer) && (f.blocked === 'chat' || f.blocked === 'files'),
 };
 
 /**

@@ -8,7 +8,8 @@ import type { GateCredential } from './gatekeeper.js';
 import type { LinkFactory, LocalTracks, MediaSlot } from './link.js';
 import type { HostCredential, ModerationEvents, ReplayStore } from './moderation.js';
 import type { Participant } from './participant.js';
-import type { LeaveReason, PeerKind, RoomControl } from './protocol.js';
+import type { AuditedAct, LeaveReason, PeerKind, RoomControl } from './protocol.js';
+import type { Grant } from './grants.js';
 import type { AcceptFiles, FileLimits, FileOffer, IncomingFile } from './transfer.js';
 import type { PinStore, SafetyAlarm, Trust } from './safety.js';
 
@@ -47,6 +48,12 @@ export interface RoomEvents {
    * with `peer`, a member whose credential did not verify here (`refused`: an alarm).
    */
   gate: { state: 'checking' | 'admitted' | 'refused'; method: GateMethod; reason?: GateReason; peer?: Participant };
+  /** A participant's grant changed (the host's signed record, or what this peer knows of it). */
+  grant: { peer: Participant; grant: Grant };
+  /** On the host only: an honest member (`reporter`) dropped what `peer` had no grant to send. */
+  audit: { peer: Participant; blocked: AuditedAct; reporter: string };
+  /** Media from `peerId` in `slot` is no longer to be shown (its sender lost the grant). */
+  untrack: { peerId: string; slot: MediaSlot };
 }
 
 export interface RoomTiming {

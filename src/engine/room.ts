@@ -15,7 +15,10 @@ import type { Coordinator } from './coordinator.js';
 import { Emitter } from './emitter.js';
 import type { Entry, Slot } from './entry.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { Link, LinkFactory, LinkOptions, LocalTracks, MediaSlot } from './link.js';
+import { ACT, PERCEIVE, SLOT_ACT, SLOT_PERCEIVE, type Grant, type Grants } from './grants.js';
+import { readGrant } from '../crypto/room-state.js';
+import { normalizeFingerprint } from '../crypto/command.js';
+import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
 import type { Membership } from './membership.js';
 import type { Mesh } from './mesh.js';
 import type { HostTier, Moderation, ModerationOp } from './moderation.js';
@@ -26,6 +29,7 @@ import {
   cleanName,
   PROTOCOL_VERSION,
   encodeControl,
+  type AuditedAct,
   type Departure,
   type MediaFlags,
   type PeerKind,
@@ -43,6 +47,7 @@ export { DEFAULT_TIMING } from './room-types.js';
 export type { Participant } from './participant.js';
 export type { GateDecision, GateRequest } from './coordinator.js';
 export type { GateCredential, GateReport, Identity } from './gatekeeper.js';
+export { AGENT_GRANT, PERSON_GRANT, defaultGrant, type Act, type Grant, type Perceive } from './grants.js';
 export type { HostCredential, HostTier, ModerationOp, ReplayStore } from './moderation.js';
 export { MemoryPinStore, type Pin, type PinStore, type SafetyAlarm, type Trust } from './safety.js';
 export { FLOOD_BUDGET, type FloodLimits } from './flood-budget.js';
@@ -55,6 +60,9 @@ export {
   type IncomingFile,
   type OfferOutcome,
 } from './transfer.js';
+
+/** A receiver reports a peer's ungranted sends of one kind to the host at most this often. */
+const AUDIT_EVERY_MS = 5000;
 
 const newPeerId = (random: (length: number) => Uint8Array) => 'p' + toHex(random(8));
 
@@ -90,6 +98,9 @@ export class Room extends Emitter<RoomEvents> {
   private readonly content: Content;
   private readonly gatekeeper: Gatekeeper;
   private readonly gateText: string;
+  private readonly grants: Grants;
+  /** When each (peer, act) drop was last reported to the host: at most one report per AUDIT_EVERY_MS. */
+  private readonly audits = new Map<string, number>();
   private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
   private readonly makeCoordinator: () => Coordinator;
 
@@ -121,7 +132,7 @@ export class Room extends Emitter<RoomEvents> {
         generation: () => this.generation,
         participants: () => this.participants,
         tracks: () => this.tracks,
-        tracksFor: (peerId) => (this.gatekeeper.isClear(peerId) ? this.tracks : {}),
+        tracksFor: (peerId) => this.tracksFor(peerId),
         tracksOn: (link) => this.linkTracks.get(link) ?? [],
         spawnLink: (init, own) => this.spawnLink(init, own),
         sendHello: (link) => this.sendHello(link),
@@ -141,6 +152,10 @@ export class Room extends Emitter<RoomEvents> {
         emitParticipants: () => this.emitParticipants(),
         broadcastHostFrame: (cmd) => this.broadcastHostFrame(cmd),
         fingerprintOf: (peerId) => this.fingerprintOf(peerId),
+        kind: () => this.kind,
+        regrant: () => this.regrant(),
+        blocked: (peerId, act) => this.blocked(peerId, act),
+        audited: (reporter, peer, act) => this.audited(reporter, peer, act),
       },
       options,
       random,
@@ -152,7 +167,10 @@ export class Room extends Emitter<RoomEvents> {
       membership: this.membership,
       gatekeeper: this.gatekeeper,
       gateText: this.gateText,
+      grants: this.grants,
     } = parts);
+    // An invite says what its holder is; only without one does the declared kind hold.
+    this.kind = parts.invitedAs ?? this.kind;
     this.makeCoordinator = parts.makeCoordinator;
   }
 
@@ -263,7 +281,18 @@ export class Room extends Emitter<RoomEvents> {
 
   async setTrack(slot: MediaSlot, track: MediaStreamTrack | null): Promise<void> {
     this.tracks[slot] = track;
-    await Promise.all(this.mesh.entries().map(([peerId, link]) => link.setTrack(slot, this.gatekeeper.isClear(peerId) ? track : null)));
+    await Promise.all(this.mesh.entries().map(([peerId, link]) => link.setTrack(slot, this.tracksFor(peerId)[slot] ?? null)));
+  }
+
+  /**
+   * The tracks a link to `peerId` may carry now: none while verified-only holds it, and only
+   * the media its grant lets it perceive (the sender withholds the rest, on that link alone).
+   */
+  private tracksFor(peerId: string): LocalTracks {
+    if (!this.gatekeeper.isClear(peerId)) return {};
+    const out: LocalTracks = {};
+    for (const slot of MEDIA_SLOTS) if (this.grants.perceives(peerId, SLOT_PERCEIVE[slot])) out[slot] = this.tracks[slot];
+    return out;
   }
 
   /** Update this peer's advertised media state (shown on every roster). */
@@ -326,13 +355,14 @@ export class Room extends Emitter<RoomEvents> {
    * host of a room whose gate is `invite`). `base` is the page the link opens (default: this
    * page); `expiresIn` milliseconds, default a week.
    */
-  createInvite(name: string, options: { expiresIn?: number; base?: string } = {}): Promise<string> {
+  createInvite(name: string, options: { expiresIn?: number; base?: string; kind?: 'person' | 'agent' } = {}): Promise<string> {
     if (this.gatekeeper.method !== 'invite') return Promise.reject(new KibitzError('ERR_BAD_GATE', "this room's gate is not invite"));
     const base = options.base ?? (typeof location === 'undefined' ? '' : location.href);
     return this.moderation.withHostKey((secretKey, hostKey) =>
       inviteLink(base, { room: this.room, 'host-key': hostKey, gate: this.gateText }, secretKey, {
         name,
         expiresIn: options.expiresIn,
+        kind: options.kind,
         now: this.clock.now(),
       }),
     );
@@ -343,16 +373,47 @@ export class Room extends Emitter<RoomEvents> {
     return this.moderation.command(op, target);
   }
 
+  /**
+   * As the host, set what `peerId`'s device may perceive and do. The grant goes into the
+   * signed room-state record under the device's certificate fingerprint, so every peer
+   * enforces it, a reload keeps it, and it outlives the host. Throws ERR_BAD_GRANT,
+   * ERR_UNKNOWN_PEER (no such participant, or its link is not up yet), ERR_NOT_HOST.
+   */
+  async setGrant(peerId: string, grant: Grant): Promise<void> {
+    const checked = readGrant(grant);
+    if (!checked) throw new KibitzError('ERR_BAD_GRANT', `a grant is { perceive: [${PERCEIVE}], act: [${ACT}] } (subsets)`);
+    await this.moderation.grant(this.deviceOf(peerId), checked);
+  }
+
+  /** As the host, put `peerId`'s device back on its kind's default grant. */
+  async resetGrant(peerId: string): Promise<void> {
+    await this.moderation.grant(this.deviceOf(peerId), null);
+  }
+
+  /** What `peerId` may perceive and do, as this peer enforces it. */
+  grantOf(peerId: string): Grant {
+    return this.grants.of(peerId);
+  }
+
+  private deviceOf(peerId: string): string {
+    if (!this.roster.has(peerId)) throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${String(peerId)}`);
+    const fp = normalizeFingerprint((peerId === this.selfId ? this.safety.selfFingerprint : this.mesh.fingerprintOf(peerId)) ?? '');
+    if (!fp) throw new KibitzError('ERR_UNKNOWN_PEER', `${peerId} is not connected yet: its device is not known`);
+    return fp;
+  }
+
   private targets(to?: string): string[] {
     if (this.state !== 'joined') throw new KibitzError('ERR_NOT_JOINED', 'join the room before sending');
-    // Under verified-only, nothing goes to a peer this peer has not verified.
+    // Under verified-only, nothing goes to a peer this peer has not verified; broadcasts only
+    // to those granted the chat, a direct send only to one granted messages to it.
     if (to === undefined)
       return this.roster
         .others()
         .map((e) => e.id)
-        .filter((id) => this.gatekeeper.isClear(id));
+        .filter((id) => this.gatekeeper.isClear(id) && this.grants.perceives(id, 'chat'));
     if (to === this.selfId || !this.roster.has(to)) throw new KibitzError('ERR_UNKNOWN_PEER', `no participant ${String(to)}`);
     if (!this.gatekeeper.isClear(to)) throw new KibitzError('ERR_SEND', `${to} is not verified yet (verified-only)`);
+    if (!this.grants.perceives(to, 'direct')) throw new KibitzError('ERR_SEND', `${to} is not granted direct messages`);
     return [to];
   }
 
@@ -436,8 +497,11 @@ export class Room extends Emitter<RoomEvents> {
     const seen = this.linkTracks.get(link) ?? [];
     seen.push([slot, track]);
     this.linkTracks.set(link, seen);
-    // Under verified-only a track is held until its sender is verified here (see cleared).
-    if (this.gatekeeper.isClear(this.mesh.memberOf(link) ?? link.remoteId)) this.emit('track', { peerId: link.remoteId, slot, track });
+    // Under verified-only a track is held until its sender is verified here (see cleared), and
+    // media its sender has no grant to send is not shown (see regrant).
+    const sender = this.mesh.memberOf(link) ?? link.remoteId;
+    if (this.gatekeeper.isClear(sender) && this.grants.acts(sender, SLOT_ACT[slot]))
+      this.emit('track', { peerId: link.remoteId, slot, track });
   }
 
   // ---- departures -------------------------------------------------------------------------
@@ -537,6 +601,8 @@ export class Room extends Emitter<RoomEvents> {
     this.coordinator = null;
     this.content.clear();
     this.roster.clear();
+    this.grants.clear();
+    this.audits.clear();
     this.emitParticipants();
   }
 
@@ -595,7 +661,64 @@ export class Room extends Emitter<RoomEvents> {
       safetyCode: this.safety.codeOf(entry.id),
       trust: this.safety.trustOf(entry.id),
       identity: this.gatekeeper.identityOf(entry.id),
+      kind: this.grantsKind(entry),
+      grant: this.grants.of(entry.id),
     });
+  }
+
+  /** The kind a participant shows: its invite's, where this peer verified one. */
+  private grantsKind(entry: RosterEntry): PeerKind {
+    if (entry.id === this.selfId) return this.kind;
+    return this.gatekeeper.identityOf(entry.id)?.kind ?? entry.kind;
+  }
+
+  // ---- grants -----------------------------------------------------------------------------
+
+  /**
+   * Work every grant out again (a record, a fingerprint, a credential or the roster changed)
+   * and apply what changed: the media this peer sends on that link, the media it shows from
+   * that peer, the names the coordinator sends it; and say so (`grant`).
+   */
+  private regrant(): void {
+    const changes = this.grants.refresh(this.roster.sorted().map((e) => e.id));
+    let names = false;
+    for (const { peerId, grant, before } of changes) {
+      const entry = this.roster.get(peerId);
+      if (!entry) continue;
+      const link = peerId === this.selfId ? null : this.mesh.link(peerId);
+      if (link) {
+        const tracks = this.tracksFor(peerId);
+        for (const slot of MEDIA_SLOTS) void link.setTrack(slot, tracks[slot] ?? null);
+        for (const [slot, track] of this.linkTracks.get(link) ?? []) {
+          const shown = before.act.includes(SLOT_ACT[slot]);
+          const show = grant.act.includes(SLOT_ACT[slot]) && this.gatekeeper.isClear(peerId);
+          if (show && !shown) this.emit('track', { peerId, slot, track });
+          if (!show && shown) this.emit('untrack', { peerId, slot });
+        }
+      }
+      names ||= before.perceive.includes('roster') !== grant.perceive.includes('roster');
+      this.emit('grant', { peer: this.describe(entry), grant });
+    }
+    if (names && this.isCoordinator) this.coordinator!.broadcastRoster([]);
+  }
+
+  /** This peer dropped what `peerId` had no grant to send: tell the host (at most once per AUDIT_EVERY_MS per kind). */
+  private blocked(peerId: string, act: AuditedAct): void {
+    this.dropped.unauthorised++;
+    const key = `${peerId} ${act}`;
+    const now = this.clock.now();
+    if (now - (this.audits.get(key) ?? -Infinity) < AUDIT_EVERY_MS) return;
+    this.audits.set(key, now);
+    if (this.isHost) return this.audited(this.selfId, peerId, act);
+    const host = this.moderation.hostId;
+    if (host && host !== peerId) this.mesh.sendControl(host, encodeControl({ t: 'audit', peer: peerId, blocked: act }));
+  }
+
+  /** A member (or this host itself) dropped something `peer` sent without the grant. */
+  private audited(reporter: string, peer: string, act: AuditedAct): void {
+    const entry = this.roster.get(peer);
+    if (!this.isHost || !entry || !this.roster.has(reporter)) return;
+    this.emit('audit', { peer: this.describe(entry), blocked: act, reporter });
   }
 
   private emitJoin(peer: Participant): void {
@@ -614,11 +737,15 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private emitParticipants(): void {
-    this.mesh.learnFingerprints(() => this.emit('participants', { participants: this.participants }));
+    this.mesh.learnFingerprints(() => {
+      this.regrant();
+      this.emit('participants', { participants: this.participants });
+    });
     this.moderation.handleParticipants();
     const ids = this.roster.sorted().map((e) => e.id);
     this.safety.sync(ids);
     this.gatekeeper.sync(ids);
+    this.regrant();
     this.emit('participants', { participants: this.participants });
   }
 }

@@ -156,12 +156,15 @@ export class Roster {
     };
   }
 
-  /** The deterministic successor: the earliest-joined member still reachable (or this peer). */
+  /**
+   * The deterministic successor: the earliest-joined person still reachable (or this peer);
+   * an agent only when no person is left, since the coordinator sees every name.
+   */
   successor(reachable: (id: string) => boolean, exclude?: string): string | null {
     const candidates = this.sorted().filter(
       (e) => e.id !== exclude && e.id !== this.coordinatorId && (e.id === this.selfId || reachable(e.id)),
     );
-    return candidates[0]?.id ?? null;
+    return (candidates.find((e) => e.kind !== 'agent') ?? candidates[0])?.id ?? null;
   }
 
   /** Elect a successor to the departed coordinator: returns it and any claim it already made. */

@@ -93,6 +93,7 @@ function frameArb(id: fc.Arbitrary<string> = idArb): fc.Arbitrary<Record<string,
       t: fc.constant('cred'),
       c: fc.oneof(fc.constant(null), fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }))),
     }),
+    fc.record({ t: fc.constant('audit'), peer: id, blocked: fc.constantFrom('chat', 'files') }),
   );
 }
 
@@ -172,6 +173,7 @@ const required: Record<ControlType, Record<string, unknown[]>> = {
   host: { cmd: [] },
   safety: { step: ['open', '', 1, null], v: ['', 'A'.repeat(42), 'A'.repeat(44), 'A'.repeat(42) + '=', '+'.repeat(43), 5, null] },
   cred: { c: ['x', 1, [], true, { p: 'A'.repeat(13 * 1024) }] },
+  audit: { peer: badId, blocked: ['speak', 'camera', '', 1, null, [], {}] },
 };
 const optional: Record<string, unknown[]> = { from: badId };
 

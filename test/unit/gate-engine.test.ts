@@ -175,7 +175,12 @@ describe('gate: invites', () => {
     await enter(h, b);
     expect(b.state).to.equal('joined');
     await until(h, () => a.participants.find((p) => p.id === b.selfId)?.identity?.verified === true);
-    expect(a.participants.find((p) => p.id === b.selfId)!.identity).to.deep.equal({ method: 'invite', name: 'Bob', verified: true });
+    expect(a.participants.find((p) => p.id === b.selfId)!.identity).to.deep.equal({
+      method: 'invite',
+      name: 'Bob',
+      kind: 'person',
+      verified: true,
+    });
     // The host came in on its key, with no invite: Bob sees the verified host, and no alarm.
     await until(h, () => b.participants.find((p) => p.id === a.selfId)?.identity?.verified === true);
     expect(b.participants.find((p) => p.id === a.selfId)!.identity).to.deep.equal({ method: 'host', verified: true });
