@@ -90,11 +90,15 @@ export class Coordinator {
 
   /** A sealed handshake from a joiner arrived on our slot. */
   async slotSignal(endpoint: SignalingEndpoint, src: string, signal: SignalData): Promise<void> {
+    const isOffer = 'description' in signal && signal.description.type === 'offer';
     if (this.host.roster.has(src)) {
+      // A member just admitted may still answer (or trickle) through the slot what was sent
+      // to it there before it knew: hand that to its link. An offer would be a second entry.
+      const link = this.host.mesh.link(src);
+      if (link && !isOffer) return link.handleSignal(signal);
       this.host.dropped('unauthorised');
       return;
     }
-    const isOffer = 'description' in signal && signal.description.type === 'offer';
     const existing = this.guests.get(src);
     if (!existing && !isOffer) return;
     if (!existing && this.guests.size >= MAX_ROSTER) return;

@@ -70,16 +70,19 @@ export class Grants {
     return this.of(peerId).act.includes(what);
   }
 
-  /** Work every listed participant's grant out again: returns those whose grant changed. */
-  refresh(ids: readonly string[]): { peerId: string; grant: Grant; before: Grant }[] {
-    const changed: { peerId: string; grant: Grant; before: Grant }[] = [];
+  /**
+   * Work every listed participant's grant out again: returns those whose grant changed, and
+   * those seen for the first time (`before` null), so their media can be put right.
+   */
+  refresh(ids: readonly string[]): { peerId: string; grant: Grant; before: Grant | null }[] {
+    const changed: { peerId: string; grant: Grant; before: Grant | null }[] = [];
     for (const id of [...this.known.keys()]) if (!ids.includes(id)) this.known.delete(id);
     for (const peerId of ids) {
       const grant = this.of(peerId);
-      const before = this.known.get(peerId);
+      const before = this.known.get(peerId) ?? null;
       if (before && same(before, grant)) continue;
       this.known.set(peerId, grant);
-      if (before) changed.push({ peerId, grant, before });
+      changed.push({ peerId, grant, before });
     }
     return changed;
   }

@@ -7,7 +7,7 @@ import type { Coordinator } from './coordinator.js';
 import type { Entry } from './entry.js';
 import type { FloodBudget } from './flood-budget.js';
 import { frameSize } from './flood-budget.js';
-import type { Link, MediaSlot } from './link.js';
+import type { Link } from './link.js';
 import type { Mesh } from './mesh.js';
 import type { Participant } from './participant.js';
 import {
@@ -63,9 +63,8 @@ export interface MembershipHost {
   credential(link: Link, member: string, cred: unknown): void;
   /** Member `reporter` dropped something `peer` had no grant to send. */
   audited(reporter: string, peer: string, blocked: AuditedAct): void;
-  /** Whether media from `peerId` may be shown (verified-only). */
-  clear(peerId: string): boolean;
-  tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
+  /** Forget which media of `link` was shown, so it is judged and announced anew. */
+  unshow(link: Link): void;
   report<K extends 'leave' | 'track' | 'connection'>(type: K, detail: RoomEvents[K]): void;
   describe(entry: RosterEntry): Participant;
   participants(): Participant[];
@@ -124,9 +123,9 @@ export class Membership {
     if (viaEntry) {
       this.host.entry.admitted();
       link.remoteId = sender;
-      // Tracks on this link were announced under the coordinator's slot id: announce them again.
-      if (this.host.clear(sender))
-        for (const [slot, track] of this.host.tracksOn(link) ?? []) this.host.report('track', { peerId: sender, slot, track });
+      // Tracks on this link were announced under the coordinator's slot id: once the roster is
+      // in, they are judged (and announced) again under its id.
+      this.host.unshow(link);
     }
     const wasJoined = this.host.state() === 'joined';
     const now = this.host.clock.now();

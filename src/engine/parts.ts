@@ -13,8 +13,8 @@ import { Coordinator, type GateDecision, type GateRequest } from './coordinator.
 import { Entry, type Slot } from './entry.js';
 import { FLOOD_BUDGET, FloodBudget } from './flood-budget.js';
 import { Gatekeeper, type GateCredential } from './gatekeeper.js';
-import { Grants, SLOT_ACT } from './grants.js';
-import { MEDIA_SLOTS, type Link, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
+import { Grants } from './grants.js';
+import { MEDIA_SLOTS, type Link, type LinkOptions, type LocalTracks } from './link.js';
 import { Membership } from './membership.js';
 import { Mesh } from './mesh.js';
 import { Moderation } from './moderation.js';
@@ -43,7 +43,6 @@ export interface RoomHooks {
   tracks(): LocalTracks;
   /** The tracks a link to `peerId` may carry now (none while verified-only holds it). */
   tracksFor(peerId: string): LocalTracks;
-  tracksOn(link: Link): [MediaSlot, MediaStreamTrack][];
   spawnLink(
     init: Pick<LinkOptions, 'remoteId' | 'dialer' | 'polite' | 'tracks'>,
     own: { signal(link: Link, data: SignalData): void; open(link: Link): void; close?(link: Link, reason: 'closed' | 'failed'): void },
@@ -69,6 +68,9 @@ export interface RoomHooks {
   kind(): PeerKind;
   /** Work out every grant again and apply what changed. */
   regrant(): void;
+  /** Show (or stop showing) the media `peerId` sends on `link`, as verified-only and its grant allow. */
+  showTracks(peerId: string, link: Link): void;
+  unshow(link: Link): void;
   /** A receiver's drop for want of a grant: reported to the host. */
   blocked(peerId: string, act: AuditedAct): void;
   /** A member's report of such a drop (heard by the host). */
@@ -230,8 +232,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
         const link = parts.mesh.link(peerId);
         if (!link) return;
         attachTracks(link, room.tracksFor(peerId));
-        for (const [slot, track] of room.tracksOn(link))
-          if (parts.grants.acts(peerId, SLOT_ACT[slot])) room.emit('track', { peerId, slot, track });
+        room.showTracks(peerId, link);
       },
     },
     credentialOf(options.credential),
@@ -278,8 +279,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     safety: (link, member, frame) => parts.safety.receive(member, link, frame),
     credential: (link, member, cred) => parts.gatekeeper.receive(member, link, cred),
     audited: (reporter, peer, act) => room.audited(reporter, peer, act),
-    clear: (peerId) => parts.gatekeeper.isClear(peerId),
-    tracksOn: (link) => room.tracksOn(link),
+    unshow: (link) => room.unshow(link),
     report: (type, detail) => room.emit(type, detail),
     describe: (entry) => room.describe(entry),
     participants: () => room.participants(),

@@ -102,6 +102,8 @@ export class Room extends Emitter<RoomEvents> {
   /** When each (peer, act) drop was last reported to the host: at most one report per AUDIT_EVERY_MS. */
   private readonly audits = new Map<string, number>();
   private readonly linkTracks = new WeakMap<Link, [MediaSlot, MediaStreamTrack][]>();
+  /** The slots of each link whose media this peer shows (reported with `track`). */
+  private readonly shownTracks = new WeakMap<Link, Set<MediaSlot>>();
   private readonly makeCoordinator: () => Coordinator;
 
   constructor(options: RoomOptions) {
@@ -133,7 +135,6 @@ export class Room extends Emitter<RoomEvents> {
         participants: () => this.participants,
         tracks: () => this.tracks,
         tracksFor: (peerId) => this.tracksFor(peerId),
-        tracksOn: (link) => this.linkTracks.get(link) ?? [],
         spawnLink: (init, own) => this.spawnLink(init, own),
         sendHello: (link) => this.sendHello(link),
         onLinkClosed: (link, reason) => this.onLinkClosed(link, reason),
@@ -154,6 +155,8 @@ export class Room extends Emitter<RoomEvents> {
         fingerprintOf: (peerId) => this.fingerprintOf(peerId),
         kind: () => this.kind,
         regrant: () => this.regrant(),
+        showTracks: (peerId, link) => this.showTracks(peerId, link),
+        unshow: (link) => void this.shownTracks.delete(link),
         blocked: (peerId, act) => this.blocked(peerId, act),
         audited: (reporter, peer, act) => this.audited(reporter, peer, act),
       },
@@ -498,10 +501,18 @@ export class Room extends Emitter<RoomEvents> {
     seen.push([slot, track]);
     this.linkTracks.set(link, seen);
     // Under verified-only a track is held until its sender is verified here (see cleared), and
-    // media its sender has no grant to send is not shown (see regrant).
-    const sender = this.mesh.memberOf(link) ?? link.remoteId;
-    if (this.gatekeeper.isClear(sender) && this.grants.acts(sender, SLOT_ACT[slot]))
+    // media its sender has no grant to send is not shown (see regrant). A sender not rostered
+    // yet (the coordinator's guest) is judged once it is.
+    const sender = this.mesh.memberOf(link);
+    if (!sender) {
+      if (!this.gatekeeper.isClear(link.remoteId)) return;
+      this.shownOn(link).add(slot);
       this.emit('track', { peerId: link.remoteId, slot, track });
+      return;
+    }
+    // A new track in a slot already shown is shown anew.
+    this.shownOn(link).delete(slot);
+    this.showTracks(sender, link);
   }
 
   // ---- departures -------------------------------------------------------------------------
@@ -689,17 +700,38 @@ export class Room extends Emitter<RoomEvents> {
       if (link) {
         const tracks = this.tracksFor(peerId);
         for (const slot of MEDIA_SLOTS) void link.setTrack(slot, tracks[slot] ?? null);
-        for (const [slot, track] of this.linkTracks.get(link) ?? []) {
-          const shown = before.act.includes(SLOT_ACT[slot]);
-          const show = grant.act.includes(SLOT_ACT[slot]) && this.gatekeeper.isClear(peerId);
-          if (show && !shown) this.emit('track', { peerId, slot, track });
-          if (!show && shown) this.emit('untrack', { peerId, slot });
-        }
+        this.showTracks(peerId, link);
       }
+      if (!before) continue;
       names ||= before.perceive.includes('roster') !== grant.perceive.includes('roster');
       this.emit('grant', { peer: this.describe(entry), grant });
     }
     if (names && this.isCoordinator) this.coordinator!.broadcastRoster([]);
+  }
+
+  private shownOn(link: Link): Set<MediaSlot> {
+    let shown = this.shownTracks.get(link);
+    if (!shown) this.shownTracks.set(link, (shown = new Set()));
+    return shown;
+  }
+
+  /**
+   * Show what `peerId` sends on `link` that this peer may show now (verified-only, and its
+   * grant to send it), and stop showing what it may no longer.
+   */
+  private showTracks(peerId: string, link: Link): void {
+    const shown = this.shownOn(link);
+    // The latest track of each slot (a renegotiation can bring a newer one).
+    const latest = new Map(this.linkTracks.get(link) ?? []);
+    for (const [slot, track] of latest) {
+      const show = this.gatekeeper.isClear(peerId) && this.grants.acts(peerId, SLOT_ACT[slot]);
+      if (show) {
+        if (!shown.has(slot)) this.emit('track', { peerId, slot, track });
+        shown.add(slot);
+      } else if (shown.delete(slot)) {
+        this.emit('untrack', { peerId, slot });
+      }
+    }
   }
 
   /** This peer dropped what `peerId` had no grant to send: tell the host (at most once per AUDIT_EVERY_MS per kind). */

@@ -20,6 +20,8 @@ export interface RtcConfig {
 /** Pause sending above this many buffered bytes (Chromium fails sends at 16 MiB). */
 const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
+/** An open link's renegotiation offer unanswered this long is rolled back and made again. */
+const REOFFER_MS = 4000;
 
 export function rtcLinkFactory(config: RtcConfig = {}): LinkFactory {
   return (options) => new RtcLink(options, config);
@@ -49,6 +51,10 @@ export class RtcLink implements Link {
   private closed = false;
   private opened = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Renegotiation whose answer has not come: offered again once it is overdue. */
+  private answerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether an offer from here would renegotiate (not a dialer's first offer). */
+  private renegotiating: boolean;
   private relayTimer: ReturnType<typeof setTimeout> | undefined;
   private relayGathered = false;
   private cachedFingerprint: string | null = null;
@@ -58,6 +64,7 @@ export class RtcLink implements Link {
     this.remoteId = options.remoteId;
     this.tracks = { ...options.tracks };
     this.restartTimeoutMs = config.restartTimeoutMs ?? 10_000;
+    this.renegotiating = !options.dialer;
     const PC = config.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.pc = new PC({
       iceServers: config.iceServers ?? [],
@@ -143,6 +150,7 @@ export class RtcLink implements Link {
     const state = this.pc.connectionState;
     if (state === 'connected') {
       clearTimeout(this.restartTimer);
+      clearTimeout(this.answerTimer);
       this.restartTimer = undefined;
       this.options.handlers.state?.('connected');
     } else if (state === 'failed') {
@@ -166,11 +174,27 @@ export class RtcLink implements Link {
       await this.pc.setLocalDescription();
       const description = this.pc.localDescription;
       if (description && !this.closed) this.options.handlers.signal({ description: description.toJSON() });
+      // A renegotiation's offer can be lost: made while the pair's handshake moves from the
+      // broker to the link, it may go to a broker id that just closed. One left unanswered is
+      // rolled back and made again. (A dialer's first offer has its own answer clock in entry.)
+      clearTimeout(this.answerTimer);
+      if (this.renegotiating) this.answerTimer = setTimeout(() => void this.reoffer(), REOFFER_MS);
+      this.renegotiating = true;
     } catch {
       // A failed offer is retried by the next negotiationneeded; nothing to surface.
     } finally {
       this.makingOffer = false;
     }
+  }
+
+  private async reoffer(): Promise<void> {
+    if (this.closed || this.pc.signalingState !== 'have-local-offer') return;
+    try {
+      await this.pc.setLocalDescription({ type: 'rollback' });
+    } catch {
+      return;
+    }
+    await this.offer();
   }
 
   async handleSignal(data: SignalData): Promise<void> {
@@ -183,6 +207,7 @@ export class RtcLink implements Link {
         this.ignoreOffer = !this.options.polite && collision;
         if (this.ignoreOffer) return;
         await pc.setRemoteDescription(description);
+        if (description.type === 'answer') clearTimeout(this.answerTimer);
         const queued = this.pendingCandidates;
         this.pendingCandidates = [];
         for (const candidate of queued) await pc.addIceCandidate(candidate).catch(() => undefined);
@@ -247,7 +272,9 @@ export class RtcLink implements Link {
       if (!this.transceivers.length) this.addTransceivers();
       if (!this.transceivers.length) return;
     }
-    await this.transceivers[MEDIA_SLOTS.indexOf(slot)].sender.replaceTrack(track).catch(() => undefined);
+    const sender = this.transceivers[MEDIA_SLOTS.indexOf(slot)].sender;
+    await sender.replaceTrack(track).catch(() => undefined);
+    await sendActive(sender, track !== null);
   }
 
   sendControl(frame: string): void {
@@ -340,6 +367,7 @@ export class RtcLink implements Link {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.answerTimer);
     clearTimeout(this.relayTimer);
     this.contentQueue = [];
     this.contentQueued = 0;
@@ -355,5 +383,21 @@ export class RtcLink implements Link {
       // already closed
     }
     if (notify) this.options.handlers.close(reason);
+  }
+}
+
+/**
+ * Turn a sender's encodings off while it has no track (and on again with one), without
+ * renegotiating: Firefox keeps a trickle of packets going on a sender whose track was
+ * replaced by none, and a peer withheld a medium must receive none of it.
+ */
+async function sendActive(sender: RTCRtpSender, active: boolean): Promise<void> {
+  try {
+    const params = sender.getParameters();
+    if (!params.encodings?.length || params.encodings.every((e) => e.active === active)) return;
+    for (const encoding of params.encodings) encoding.active = active;
+    await sender.setParameters(params);
+  } catch {
+    // Before negotiation there is nothing to turn off; replaceTrack(null) already sends no media.
   }
 }
