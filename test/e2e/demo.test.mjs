@@ -186,7 +186,12 @@ describe('the demo page', { timeout: 180_000 }, () => {
       async () => (await seen(page)).find((p) => p.name === 'Bobby')?.identity?.verified === true,
       'the host verified the invite itself',
     );
-    assert.deepEqual((await seen(page)).find((p) => p.name === 'Bobby').identity, { method: 'invite', name: 'Bob', verified: true });
+    assert.deepEqual((await seen(page)).find((p) => p.name === 'Bobby').identity, {
+      method: 'invite',
+      name: 'Bob',
+      kind: 'person',
+      verified: true,
+    });
 
     // Joined as host, the element signs invites: no passphrase asked.
     assert.equal(await page.isVisible('#call-invites input[name=passphrase]'), false);

@@ -200,9 +200,9 @@ describe('gate: personal invites', { timeout: 240_000 }, () => {
     const ada = await person(t, { name: 'Ada' }, fragment(invite));
     await assertAdmitted(ada, 'invite');
     await until(async () => (await identityOf(host, ada.id))?.verified === true, 'the host verified the invite');
-    assert.deepEqual(await identityOf(host, ada.id), { method: 'invite', name: 'Ada', verified: true });
+    assert.deepEqual(await identityOf(host, ada.id), { method: 'invite', name: 'Ada', kind: 'person', verified: true });
     assert.deepEqual(await identityOf(ada, host.id), { method: 'host', verified: true });
-    assert.deepEqual(await identityOf(ada, ada.id), { method: 'invite', name: 'Ada', verified: true });
+    assert.deepEqual(await identityOf(ada, ada.id), { method: 'invite', name: 'Ada', kind: 'person', verified: true });
     assert.deepEqual(await sortedIds(host), [ada.id, host.id].sort());
   });
 
@@ -275,7 +275,7 @@ describe('gate: personal invites', { timeout: 240_000 }, () => {
     const first = await person(t, { name: 'Bea' }, fragment(invite));
     await assertAdmitted(first, 'invite');
     await until(async () => (await identityOf(host, first.id))?.verified === true, 'the host verified the first use');
-    assert.deepEqual(await identityOf(host, first.id), { method: 'invite', name: 'Bea', verified: true });
+    assert.deepEqual(await identityOf(host, first.id), { method: 'invite', name: 'Bea', kind: 'person', verified: true });
 
     const second = await person(t, { name: 'Bea' }, fragment(invite));
     await assertRefused(second, 'invite', 'already-in-use');
