@@ -66,6 +66,7 @@ describe('media controls and local signaling', () => {
       { signaling: 'ftp://broker.example/' },
       { 'host-key': 'not-a-key' },
       { 'host-seal': 'AAAA' },
+      { kind: 'robot' },
     ];
     for (const attrs of cases) {
       const el = makeRoom({ room: uniqueRoom('bad'), name: 'X', ...attrs });
