@@ -73,3 +73,20 @@ export function record<K extends keyof RoomEvents>(room: Room, type: K): RoomEve
 }
 
 export const ids = (room: Room) => room.participants.map((p) => p.id);
+
+/**
+ * A roster frame as `coordinator` would send it, listing its current participants, with the
+ * replicated state given (a forged record, a fake knock…): for tests of what a roster can carry.
+ */
+export function rosterFrom(coordinator: Room, state: Record<string, unknown>, seq = 10_000): string {
+  const peers = coordinator.participants.map(({ id, name, kind, audio, video, screen }, order) => ({
+    id,
+    name,
+    kind,
+    order,
+    audio,
+    video,
+    screen,
+  }));
+  return JSON.stringify({ t: 'roster', epoch: 1, seq, coordinator: coordinator.selfId, peers, gone: [], state });
+}

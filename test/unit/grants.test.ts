@@ -8,7 +8,7 @@ import { generateHostKey } from '../../src/crypto/host-key.js';
 import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
 import type { LinkFactory, MediaSlot } from '../../src/engine/link.js';
 import { AGENT_GRANT, PERSON_GRANT, type Room } from '../../src/engine/room.js';
-import { harness, joinAll, record, type Harness } from '../support/memory-room.js';
+import { harness, joinAll, record, rosterFrom, type Harness } from '../support/memory-room.js';
 import { codeOf } from '../support/error-code.js';
 
 const ROOM = 'grants room';
@@ -179,16 +179,8 @@ describe('grants', () => {
     const rejected = record(ann, 'rejected');
     for (const cmd of [forged, unsigned]) bot.link(ann.selfId)!.sendControl(JSON.stringify({ t: 'host', cmd }));
     // The coordinator (the host here) replicating a forged record with its roster is no better.
-    const roster = {
-      t: 'roster',
-      epoch: 1,
-      seq: 10_000,
-      coordinator: host.selfId,
-      peers: host.participants.map(({ id, name, kind, audio, video, screen }, order) => ({ id, name, kind, order, audio, video, screen })),
-      gone: [],
-      state: { nextOrder: 3, knocks: [], record: forged },
-    };
-    host.link(ann.selfId)!.sendControl(JSON.stringify(roster));
+    const roster = rosterFrom(host, { nextOrder: 3, knocks: [], record: forged });
+    host.link(ann.selfId)!.sendControl(roster);
     await settle(h);
     expect(rejected.map((r) => r.reason)).to.deep.equal(['signature', 'malformed']);
     expect(grantSeenBy(ann, bot)).to.deep.equal(AGENT_GRANT);

@@ -9,7 +9,7 @@ import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
 import type { LinkFactory } from '../../src/engine/link.js';
 import type { ReplayStore } from '../../src/engine/moderation.js';
 import type { Room } from '../../src/engine/room.js';
-import { harness, ids, joinAll, record, type Harness } from '../support/memory-room.js';
+import { harness, ids, joinAll, record, rosterFrom, type Harness } from '../support/memory-room.js';
 import { codeOf } from '../support/error-code.js';
 
 const ROOM = 'board meeting';
@@ -121,16 +121,8 @@ describe('room state from the host’s signed record', () => {
     expect(bob.control).to.deep.equal(before);
     expect(rejected.map((r) => r.reason)).to.deep.equal(['signature', 'malformed']);
     // A roster carrying the forged record is just as powerless.
-    const roster = {
-      t: 'roster',
-      epoch: 1,
-      seq: 999,
-      coordinator: host.selfId,
-      peers: host.participants.map(({ id, name, kind, audio, video, screen }, order) => ({ id, name, kind, order, audio, video, screen })),
-      gone: [],
-      state: { nextOrder: 3, knocks: [{ id: 'pfake', name: 'nobody' }], record: forged },
-    };
-    host.link(bob.selfId)!.sendControl(JSON.stringify(roster));
+    const roster = rosterFrom(host, { nextOrder: 3, knocks: [{ id: 'pfake', name: 'nobody' }], record: forged }, 999);
+    host.link(bob.selfId)!.sendControl(roster);
     await settle(h);
     expect({ ...bob.control, knocks: [] }).to.deep.equal({ ...before, knocks: [] });
   });
