@@ -1,6 +1,7 @@
-// Two builds: an ESM tree for bundlers (lit and jose stay external, with type
-// declarations) and the script-tag bundle with everything inside, minified; what only gated
-// rooms need is split into chunks it loads on demand.
+// Three builds: an ESM tree for bundlers (lit and jose stay external, with type
+// declarations), the script-tag bundle with everything inside, minified, where what only gated
+// rooms need is split into chunks it loads on demand; and the Node agent (`kibitz/agent`), one
+// module with its dependencies external, which the browser builds never see.
 // A type error fails the build (`noEmitOnError`); the plugin would only warn otherwise.
 // The css`` literals are not minified: collapsing their whitespace saved 60 of ~30,600
 // gzipped bytes, not worth a CSS minifier in the build.
@@ -9,6 +10,7 @@ import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
 const external = (id) => /^(lit|@lit|jose)(\/|$)/.test(id);
+const nodeExternal = (id) => external(id) || /^(node:|ws$|node-datachannel$)/.test(id);
 
 export default [
   {
@@ -29,6 +31,21 @@ export default [
       nodeResolve({ browser: true, exportConditions: ['production'] }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', noEmitOnError: true }),
       terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+    ],
+  },
+  {
+    input: 'src/agent/index.ts',
+    external: nodeExternal,
+    // One module: the gate code a browser loads on demand is plain code in Node.
+    output: { dir: 'dist/agent', entryFileNames: 'index.js', inlineDynamicImports: true, format: 'es', sourcemap: false },
+    plugins: [
+      typescript({
+        tsconfig: './tsconfig.agent.json',
+        outDir: 'dist/agent',
+        declaration: true,
+        declarationDir: 'dist/agent',
+        noEmitOnError: true,
+      }),
     ],
   },
 ];

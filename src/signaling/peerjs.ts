@@ -6,6 +6,11 @@ import type { SignalMessage, SignalingEndpoint, SignalingTransport, SignalType }
 
 const HEARTBEAT_MS = 5000;
 const MAX_BROKER_FRAME = 128 * 1024;
+/** `WebSocket.OPEN`: the same in every implementation, and Node 20 has no global to read it from. */
+const OPEN = 1;
+
+/** A WebSocket class: the browser's, or a Node implementation such as the `ws` package's. */
+export type WebSocketClass = new (url: string) => WebSocket;
 
 /** Turn `ws://host:port/base/`, `https://…` or a bare origin into the broker's socket URL. */
 export function brokerSocketUrl(base: string, id: string, token: string, key = 'peerjs'): string {
@@ -35,7 +40,12 @@ export class PeerJsTransport implements SignalingTransport {
   /** How long to wait for the broker's OPEN or ID-TAKEN. */
   openTimeoutMs = 10_000;
 
-  constructor(base: string, key = 'peerjs') {
+  /** Without `Socket`, each open uses the global WebSocket; Node 20 has none, so the agent passes one in. */
+  constructor(
+    base: string,
+    key = 'peerjs',
+    private readonly Socket?: WebSocketClass,
+  ) {
     brokerSocketUrl(base, 'probe', 'probe', key);
     this.base = base;
     this.key = key;
@@ -47,7 +57,7 @@ export class PeerJsTransport implements SignalingTransport {
     if (!token) this.tokens.set(id, (token = randomToken()));
     let socket: WebSocket;
     try {
-      socket = new WebSocket(brokerSocketUrl(this.base, id, token, this.key));
+      socket = new (this.Socket ?? WebSocket)(brokerSocketUrl(this.base, id, token, this.key));
     } catch (err) {
       return Promise.reject(new KibitzError('ERR_SIGNALING', 'cannot open a WebSocket to the broker', { cause: err }));
     }
@@ -130,7 +140,7 @@ class PeerJsEndpoint implements SignalingEndpoint {
   }
 
   private write(frame: object): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+    if (this.socket.readyState === OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   private lost(): void {
