@@ -54,7 +54,6 @@ export class NodeLink implements Link {
   private readonly control: DataChannel;
   private readonly content: DataChannel;
   private readonly options: LinkOptions;
-  private ignoreOffer = false;
   /** Local candidates held until the description they belong to has been signalled. */
   private localCandidates: Candidate[] = [];
   private localDescribed = false;
@@ -167,8 +166,7 @@ export class NodeLink implements Link {
         const state = this.pc.signalingState();
         if (type === 'offer') {
           // The impolite side keeps its own offer; the polite side's is rolled back by libdatachannel.
-          this.ignoreOffer = !this.options.polite && state !== 'stable';
-          if (this.ignoreOffer) return;
+          if (!this.options.polite && state !== 'stable') return;
           this.pc.setRemoteDescription(sdp, 'offer');
           this.describe('answer');
         } else if (type === 'answer' && state === 'have-local-offer') {

@@ -322,7 +322,8 @@ export class Membership {
     if (successor === this.host.selfId) return this.host.takeOver(gone);
     const link = this.host.mesh.link(successor);
     if (claim && link) this.applyRoster(link, claim);
-    else this.host.coordinatorChanged(successor);
+    // The roster names the successor already, so adopting its claim reports no change: say it here.
+    this.host.coordinatorChanged(successor);
     this.host.participantsChanged();
   }
 

@@ -5,11 +5,13 @@
 // heard only once the host grants it, and outlives a coordinator migration.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { createAgent, loadOrCreateCertificate } from 'kibitz/agent';
 import { launch, until } from './harness.mjs';
 
 const PASS = 'a long and careful host passphrase';
@@ -90,15 +92,21 @@ function startAgent(t, link, certificate) {
     get stderr() {
       return stderr;
     },
-    line: (re, what = String(re), timeoutMs = 60_000) =>
-      until(
-        () => {
-          if (child.exitCode !== null) throw new Error(`the agent exited (${child.exitCode}): ${stderr}${lines.join('\n')}`);
-          return lines.find((l) => re.test(l));
-        },
-        `agent stdout: ${what}`,
-        timeoutMs,
-      ),
+    async line(re, what = String(re), timeoutMs = 60_000) {
+      try {
+        return await until(
+          () => {
+            if (child.exitCode !== null) throw new Error(`the agent exited (${child.exitCode})`);
+            return lines.find((l) => re.test(l));
+          },
+          `agent stdout: ${what}`,
+          timeoutMs,
+        );
+      } catch (err) {
+        err.message += `\n--- agent stdout ---\n${lines.join('\n')}\n--- agent stderr ---\n${stderr}`;
+        throw err;
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       return exited;
@@ -244,5 +252,38 @@ describe('the Node agent', { timeout: 300_000 }, () => {
     const answer = 'Recap of the last 1 message: Bob: @Scribe what did I miss?';
     for (const peer of [ada, bob])
       await until(async () => (await messagesFrom(peer, agent.id)).includes(answer), 'the agent still answers');
+  });
+});
+
+describe('the agent before it joins', () => {
+  it('makes its certificate file once (owner-only) and reads the same identity back', async () => {
+    const path = join(certificates, 'fresh', 'Scribe.pem');
+    const made = loadOrCreateCertificate(path, 'Scribe');
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    const x509 = new X509Certificate(made.cert);
+    assert.equal(made.fingerprint, x509.fingerprint256.toLowerCase());
+    assert.equal(x509.publicKey.asymmetricKeyDetails.namedCurve, 'prime256v1');
+    assert.ok(x509.verify(x509.publicKey), 'self-signed');
+    assert.equal(loadOrCreateCertificate(path, 'Scribe').fingerprint, made.fingerprint);
+  });
+
+  it('refuses a certificate file it cannot use, and leaves it as it was', async () => {
+    const path = join(certificates, 'broken.pem');
+    await writeFile(path, 'not a certificate\n');
+    assert.throws(() => loadOrCreateCertificate(path), { code: 'ERR_BAD_ATTRIBUTE' });
+    assert.equal(await readFile(path, 'utf8'), 'not a certificate\n');
+  });
+
+  it('rejects a bad link with ERR_BAD_LINK and a bad name with ERR_BAD_ATTRIBUTE', async () => {
+    const certificate = join(certificates, 'unused.pem');
+    await assert.rejects(createAgent({ link: 'https://example.test/#host-name=Ada', name: 'Scribe', certificate }), {
+      code: 'ERR_BAD_LINK',
+    });
+    await assert.rejects(createAgent({ link: 'https://example.test/#room=r', name: '  ', certificate }), { code: 'ERR_BAD_ATTRIBUTE' });
+    await assert.rejects(
+      createAgent({ link: '#room=r', name: 'Scribe', certificate }),
+      { code: 'ERR_BAD_ATTRIBUTE' },
+      'no broker to default to',
+    );
   });
 });
