@@ -274,7 +274,7 @@ describe('the agent before it joins', () => {
     assert.equal(await readFile(path, 'utf8'), 'not a certificate\n');
   });
 
-  it('rejects a bad link with ERR_BAD_LINK and a bad name with ERR_BAD_ATTRIBUTE', async () => {
+  it('rejects a bad link with ERR_BAD_LINK, and a bad name, broker or ICE server with ERR_BAD_ATTRIBUTE', async () => {
     const certificate = join(certificates, 'unused.pem');
     await assert.rejects(createAgent({ link: 'https://example.test/#host-name=Ada', name: 'Scribe', certificate }), {
       code: 'ERR_BAD_LINK',
@@ -285,5 +285,9 @@ describe('the agent before it joins', () => {
       { code: 'ERR_BAD_ATTRIBUTE' },
       'no broker to default to',
     );
+    const iceServers = [{ urls: 'https://turn.example.test/' }];
+    await assert.rejects(createAgent({ link: 'https://example.test/#room=r', name: 'Scribe', certificate, iceServers }), {
+      code: 'ERR_BAD_ATTRIBUTE',
+    });
   });
 });
