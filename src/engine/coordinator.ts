@@ -14,6 +14,7 @@ import {
   type Departure,
   type LeaveReason,
   type MediaFlags,
+  type PeerKind,
   type RosterEntry,
   type SignalData,
 } from './protocol.js';
@@ -70,6 +71,8 @@ export interface CoordinatorHost {
   dropped(reason: 'malformed' | 'unauthorised'): void;
   /** Whether member `id` is granted the others' names (`roster`). */
   seesNames(id: string): boolean;
+  /** The kind the joiner's credential gave it at the door, if it says one. */
+  doorKind(id: string): PeerKind | null;
 }
 
 export class Coordinator {
@@ -164,7 +167,8 @@ export class Coordinator {
     const entry: RosterEntry = {
       id: guest.id,
       name: hello.name,
-      kind: hello.kind,
+      // An invite's kind, as checked at this door, outranks what the joiner says of itself.
+      kind: this.host.doorKind(guest.id) ?? hello.kind,
       order: roster.nextOrder(),
       audio: hello.media.audio,
       video: hello.media.video,

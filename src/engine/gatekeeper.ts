@@ -97,6 +97,8 @@ export class Gatekeeper {
   private stretched: Uint8Array | null = null;
   private own: Promise<{ cred: WireCredential | null } | { reason: GateReason }> | null = null;
   private self: Identity | null = null;
+  /** Kinds read from invites at the door, by joiner id, until the joiner is rostered. */
+  private readonly doorKinds = new Map<string, PeerKind>();
   /** Wrong join codes by device fingerprint, and the room-wide window, at this coordinator. */
   private readonly tries = new Map<string, number>();
   private window: number[] = [];
@@ -158,6 +160,16 @@ export class Gatekeeper {
         return { cred: { m: 'token', t: token } };
       }
     }
+  }
+
+  /**
+   * The kind the invite a joiner showed at this coordinator's door makes it (taken once, when
+   * the joiner is rostered); null when its credential says nothing of it.
+   */
+  doorKind(id: string): PeerKind | null {
+    const kind = this.doorKinds.get(id) ?? null;
+    this.doorKinds.delete(id);
+    return kind;
   }
 
   /** What this peer's own invite makes it (null without one: the declared kind holds). */
@@ -252,6 +264,7 @@ export class Gatekeeper {
     const checked = await this.check(hello.credential, fp, hello.name);
     if (checked.ok) {
       if (checked.inviteId && this.inviteInUse(checked.inviteId, fp)) return 'already-in-use';
+      if (checked.identity.kind) this.doorKinds.set(hello.id, checked.identity.kind);
       return null;
     }
     if (gate.method === 'code' && checked.reason === 'bad-credential') {

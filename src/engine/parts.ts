@@ -247,10 +247,11 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
       if (peerId === room.selfId) return room.kind();
       const entry = parts.roster.get(peerId);
       if (gate?.method !== 'invite') return entry?.kind ?? null;
-      // An invite room: the kind is the one the invite names, as this peer verified it.
+      // An invite room: the kind the invite names, as this peer verified it; until it has, the
+      // coordinator's word (it read the invite at the door).
       const identity = parts.gatekeeper.identityOf(peerId);
-      if (!identity?.verified) return null;
-      return identity.kind ?? 'person';
+      if (identity?.verified) return identity.kind ?? 'person';
+      return entry?.kind ?? null;
     },
   });
   parts.membership = new Membership({
@@ -333,5 +334,6 @@ function coordinatorHost(room: RoomHooks, parts: Parts) {
     removeMember: (id: string, reason: LeaveReason, lingerMs?: number) => parts.membership.removeMember(id, reason, lingerMs),
     dropped: (reason: 'malformed' | 'unauthorised') => void room.dropped[reason]++,
     seesNames: (id: string) => parts.grants.perceives(id, 'roster'),
+    doorKind: (id: string) => parts.gatekeeper.doorKind(id),
   };
 }

@@ -15,6 +15,7 @@ import type { Room, RoomEvents } from '../../src/engine/room.js';
 import type { LinkFactory } from '../../src/engine/link.js';
 import { formatFingerprint } from '../../src/engine/rtc-link.js';
 import { harness, record, type Harness } from '../support/memory-room.js';
+import { AGENT_GRANT } from '../../src/engine/grants.js';
 
 const ROOM = 'gate-room';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -160,11 +161,64 @@ describe('gate: invites', () => {
     ({ publicKey: hostKey, secretKey: hostSecret } = await generateHostKey());
   });
   const roomId = async () => (await deriveRoomKeys(ROOM, formatGate(gate))).roomId;
-  const invite = async (fields: Partial<{ room: string; name: string; expiresAt: number }> = {}) =>
+  const invite = async (fields: Partial<{ room: string; name: string; expiresAt: number; as: 'person' | 'agent' }> = {}) =>
     formatInviteSecret(
       await signInvite({ room: await roomId(), name: 'Bob', expiresAt: Date.now() + 3600_000, ...fields }, hostSecret, hostKey),
     );
   const host = (h: Harness) => h.makeWith('Host', { gate, host: { hostKey }, hostSecret });
+
+  it('an agent invite makes an agent: rostered as one even when its hello says person, and every member grants it an agent’s share', async () => {
+    const h = harness(ROOM);
+    const a = host(h);
+    await enter(h, a);
+    // Cat keeps the kinds the coordinator's rosters give each member (its word, read at the door).
+    const rostered = new Map<string, string>();
+    const fpC = 'c0:'.repeat(31) + 'c0';
+    const catLinks = h.net.factory(fpC);
+    const c = h.makeWith('Cat', {
+      gate,
+      host: { hostKey },
+      credential: { invite: await invite({ name: 'Cat' }) },
+      localFingerprint: fpC,
+      links: (options) =>
+        catLinks({
+          ...options,
+          handlers: {
+            ...options.handlers,
+            control: (raw) => {
+              const frame = decodeControl(raw);
+              if (frame?.t === 'roster') for (const e of frame.peers) rostered.set(e.id, e.kind);
+              options.handlers.control(raw);
+            },
+          },
+        }),
+    });
+    await enter(h, c);
+    const fp = 'b0:'.repeat(31) + 'b0';
+    const bot = h.makeWith('Bot', {
+      gate,
+      host: { hostKey },
+      credential: { invite: await invite({ name: 'Bot', as: 'agent' }) },
+      localFingerprint: fp,
+      // A client that lies about itself: its hello says person.
+      links: tamperingLinks(h.net.factory(fp), (f) => (f.t === 'hello' ? { ...f, kind: 'person' } : f)),
+    });
+    await enter(h, bot);
+    expect(bot.state).to.equal('joined');
+    expect(rostered.get(bot.selfId)).to.equal('agent');
+    for (const viewer of [a, c]) {
+      const seen = viewer.participants.find((p) => p.id === bot.selfId)!;
+      expect(seen.kind, viewer.name).to.equal('agent');
+      expect(seen.grant, viewer.name).to.deep.equal(AGENT_GRANT);
+    }
+    // Cat (a person by invite) is heard at once, before anyone checked her invite themselves.
+    const got = record(a, 'message');
+    const audits = record(a, 'audit');
+    c.send('hello');
+    await h.clock.advance(50);
+    expect(got.map((m) => m.data)).to.deep.equal(['hello']);
+    expect(audits).to.deep.equal([]);
+  });
 
   it('a valid invite gets in, named as invited and verified by every member itself', async () => {
     const h = harness(ROOM);
