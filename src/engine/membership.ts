@@ -178,6 +178,8 @@ export class Membership {
   }
 
   onControl(link: Link, raw: unknown): void {
+    // A kicked peer lingers on its links only so the others hear of the kick: it takes nothing in.
+    if (this.host.state() === 'kicked') return;
     if (!this.withinBudget(link, raw)) return;
     const frame = decodeControl(raw);
     if (!frame) {

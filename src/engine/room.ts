@@ -19,7 +19,7 @@ import { ACT, PERCEIVE, SLOT_ACT, SLOT_PERCEIVE, type Grant, type Grants } from 
 import { readGrant } from '../crypto/room-state.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type LocalTracks, type MediaSlot } from './link.js';
-import type { Membership } from './membership.js';
+import { KICK_LINGER_MS, type Membership } from './membership.js';
 import type { Mesh } from './mesh.js';
 import type { HostTier, Moderation, ModerationOp } from './moderation.js';
 import { assemble } from './parts.js';
@@ -254,6 +254,8 @@ export class Room extends Emitter<RoomEvents> {
     if (this.state === 'joined') return Promise.resolve();
     const promise = new Promise<void>((resolve, reject) => this.joinWaiters.push({ resolve, reject }));
     if (['idle', 'left', 'failed', 'refused', 'kicked'].includes(this.state)) {
+      // A kicked peer may still be lingering on its old links: those go first.
+      if (this.state === 'kicked') this.teardown(false);
       this.generation++;
       this.setState('connecting');
       void this.enter(this.generation);
@@ -264,7 +266,8 @@ export class Room extends Emitter<RoomEvents> {
   /** Leave at once, telling everyone (also used on pagehide). */
   leave(): void {
     if (this.state === 'idle' || this.state === 'left') return;
-    this.teardown(true);
+    // A kicked peer says no goodbye: the others already know why it is gone.
+    this.teardown(this.state !== 'kicked');
     this.setState('left');
     this.rejectJoin(new KibitzError('ERR_LEFT', 'left before joining'));
   }
@@ -518,6 +521,8 @@ export class Room extends Emitter<RoomEvents> {
   // ---- departures -------------------------------------------------------------------------
 
   private onLinkClosed(link: Link, reason: 'closed' | 'failed' = 'closed'): void {
+    // A kicked peer's lingering links closing change nothing: its membership is over.
+    if (this.state === 'kicked') return;
     if (this.coordinator?.dropGuestOn(link)) return;
     if (this.entry.dialling(link)) return;
     // The coordinator we waited with went away: knock again.
@@ -626,7 +631,19 @@ export class Room extends Emitter<RoomEvents> {
 
   /** This peer's membership ends: refused at the door, or kicked by a verified command. */
   private end(state: 'kicked' | 'refused', reason: string): void {
-    this.teardown(false);
+    if (state === 'kicked' && this.state === 'joined') {
+      // Verified our own kick: stop sending and go quiet, but keep the links a moment so each
+      // peer hears the kick from the host before our links drop (else it sees us just leave).
+      this.clock.clearTimeout(this.tickTimer);
+      this.tickTimer = null;
+      for (const [, link] of this.mesh.entries()) for (const slot of MEDIA_SLOTS) void link.setTrack(slot, null);
+      const generation = this.generation;
+      this.clock.setTimeout(() => {
+        if (this.generation === generation) this.teardown(false);
+      }, KICK_LINGER_MS);
+    } else {
+      this.teardown(false);
+    }
     this.setState(state);
     if (state === 'refused') {
       const method = this.gatekeeper.method;
