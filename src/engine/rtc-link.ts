@@ -216,7 +216,10 @@ export class RtcLink implements Link {
           await pc.setLocalDescription();
           const answer = pc.localDescription;
           if (answer && !this.closed) this.options.handlers.signal({ description: answer.toJSON() });
-          if (this.options.media && this.transceivers.length === 0) this.addTransceivers();
+          // Media of our own to send and none offered: add ours (renegotiating). With nothing to
+          // send on this link yet (a peer not granted it) there is nothing to negotiate: setTrack
+          // adds them once there is.
+          if (this.options.media && this.transceivers.length === 0 && MEDIA_SLOTS.some((slot) => this.tracks[slot])) this.addTransceivers();
         }
       } else if (data.candidate) {
         if (!pc.remoteDescription) this.pendingCandidates.push(data.candidate);
