@@ -17,6 +17,7 @@ import { PeerConnection, type DataChannel, type DescriptionType, type IceServer 
 import { normalizeFingerprint } from '../crypto/command.js';
 import type { Link, LinkFactory, LinkOptions, MediaSlot } from '../engine/link.js';
 import type { SignalData } from '../engine/protocol.js';
+import { ContentQueue, LOW_WATER } from '../engine/content-queue.js';
 
 export interface NodeLinkConfig {
   /** This peer's certificate and key (PEM): the identity every link presents. */
@@ -24,10 +25,6 @@ export interface NodeLinkConfig {
   /** STUN/TURN servers in libdatachannel's form (see `toLibIceServers`). */
   iceServers?: (string | IceServer)[];
 }
-
-/** Pause sending above this many buffered bytes, as rtc-link does. */
-const HIGH_WATER = 8 * 1024 * 1024;
-const LOW_WATER = 1024 * 1024;
 
 type Candidate = Extract<SignalData, { candidate: unknown }>['candidate'];
 
@@ -59,9 +56,7 @@ export class NodeLink implements Link {
   private localDescribed = false;
   private remoteCandidates: NonNullable<Candidate>[] = [];
   private controlQueue: string[] = [];
-  private contentQueue: (string | Uint8Array)[] = [];
-  private contentQueued = 0;
-  private drainWaiters: { bytes: number; resolve: () => void }[] = [];
+  private readonly outbox: ContentQueue;
   private closed = false;
   private opened = false;
   private cachedFingerprint: string | null = null;
@@ -79,6 +74,12 @@ export class NodeLink implements Link {
     this.control = this.pc.createDataChannel('control', { negotiated: true, id: 0 });
     this.content = this.pc.createDataChannel('content', { negotiated: true, id: 1 });
     this.content.setBufferedAmountLowThreshold(LOW_WATER);
+    const content = this.content;
+    this.outbox = new ContentQueue({
+      isOpen: () => content.isOpen(),
+      bufferedAmount: () => content.bufferedAmount(),
+      send: (frame) => (typeof frame === 'string' ? content.sendMessage(frame) : content.sendMessageBinary(frame)),
+    });
     this.wire();
     if (options.dialer) this.describe('offer');
   }
@@ -215,42 +216,20 @@ export class NodeLink implements Link {
 
   sendContent(frame: string | Uint8Array): void {
     if (this.closed) return;
-    this.contentQueue.push(frame);
-    this.contentQueued += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.outbox.push(frame);
     this.pump();
   }
 
   contentBacklog(): number {
-    return this.contentQueued + (this.content.isOpen() ? this.content.bufferedAmount() : 0);
+    return this.outbox.backlog();
   }
 
   drained(bytes: number): Promise<void> {
-    if (this.closed || this.contentBacklog() <= bytes) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push({ bytes, resolve }));
+    return this.closed ? Promise.resolve() : this.outbox.drained(bytes);
   }
 
   private pump(): void {
-    if (this.closed) return;
-    const channel = this.content;
-    if (channel.isOpen()) {
-      while (this.contentQueue.length && channel.bufferedAmount() < HIGH_WATER) {
-        const frame = this.contentQueue.shift()!;
-        this.contentQueued -= typeof frame === 'string' ? frame.length : frame.byteLength;
-        try {
-          if (typeof frame === 'string') channel.sendMessage(frame);
-          else channel.sendMessageBinary(frame);
-        } catch {
-          this.shutdown('failed');
-          return;
-        }
-      }
-    }
-    if (this.drainWaiters.length) {
-      const backlog = this.contentBacklog();
-      const ready = this.drainWaiters.filter((w) => backlog <= w.bytes);
-      this.drainWaiters = this.drainWaiters.filter((w) => backlog > w.bytes);
-      for (const w of ready) w.resolve();
-    }
+    if (!this.closed && !this.outbox.pump()) this.shutdown('failed');
   }
 
   /**
@@ -283,12 +262,9 @@ export class NodeLink implements Link {
   private shutdown(reason: 'closed' | 'failed', notify = true): void {
     if (this.closed) return;
     this.closed = true;
-    this.contentQueue = [];
-    this.contentQueued = 0;
+    this.outbox.clear();
     this.localCandidates = [];
     this.remoteCandidates = [];
-    for (const w of this.drainWaiters) w.resolve();
-    this.drainWaiters = [];
     // Closing the connection closes its channels, whose close callbacks then release them.
     try {
       this.pc.close();

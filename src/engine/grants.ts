@@ -12,8 +12,6 @@ export { ACT, PERCEIVE };
 export const PERSON_GRANT: Readonly<Grant> = Object.freeze({ perceive: [...PERCEIVE], act: [...ACT] });
 /** An agent reads the chat, messages to it and the names, and does nothing until the host widens it. */
 export const AGENT_GRANT: Readonly<Grant> = Object.freeze({ perceive: ['chat', 'direct', 'roster'] as Perceive[], act: [] as Act[] });
-/** Nothing: what a peer gets while what it is granted cannot be known yet. */
-const NOTHING: Readonly<Grant> = Object.freeze({ perceive: [] as Perceive[], act: [] as Act[] });
 
 /** The default grant of a kind of participant. */
 export const defaultGrant = (kind: PeerKind): Grant => {
@@ -58,8 +56,14 @@ export class Grants {
     const fp = this.port.fingerprintOf(peerId);
     const set = fp ? granted[fp] : undefined;
     if (set) return { perceive: [...set.perceive], act: [...set.act] };
-    if (kind === null || (!fp && Object.keys(granted).length > 0)) return { perceive: [...NOTHING.perceive], act: [] };
+    // Nothing, while what it is granted cannot be known yet.
+    if (kind === null || (!fp && Object.keys(granted).length > 0)) return { perceive: [], act: [] };
     return defaultGrant(kind);
+  }
+
+  /** What `peerId` is, as this peer tells it (null: it cannot tell yet). */
+  kindOf(peerId: string): PeerKind | null {
+    return this.port.kindOf(peerId);
   }
 
   perceives(peerId: string, what: Perceive): boolean {

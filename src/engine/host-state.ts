@@ -46,6 +46,8 @@ const isNamedState = (v: unknown): v is NamedState => {
 export const isStateRecord = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && ((v as { p?: unknown }).p === 'kibitz-state' || (v as { kind?: unknown }).kind === 'state');
 
+const NO_GRANTS: Readonly<Record<string, Grant>> = Object.freeze({});
+
 export class HostState {
   /** The record in force, to replicate with the roster; null until there is one. */
   record: SignedRoomState | NamedState | null = null;
@@ -61,6 +63,12 @@ export class HostState {
     const r = this.record;
     if (!r) return { locked: false, lobby: false, bans: [], grants: {} };
     return { locked: r.locked, lobby: r.lobby, bans: [...r.bans], grants: 'grants' in r ? { ...r.grants } : {} };
+  }
+
+  /** The grants in force, read as they are (no copy): checked on every message and track. */
+  get grants(): Readonly<Record<string, Grant>> {
+    const r = this.record;
+    return r && 'grants' in r ? r.grants : NO_GRANTS;
   }
 
   private get seq(): number {

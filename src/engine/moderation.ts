@@ -146,6 +146,11 @@ export class Moderation extends Emitter<ModerationEvents> {
     return this.state.control;
   }
 
+  /** The host's grants in force, by device fingerprint. */
+  get grants(): Readonly<Record<string, Grant>> {
+    return this.state.grants;
+  }
+
   /** The record in force, replicated with every roster. */
   get record(): unknown {
     return this.state.record;

@@ -240,7 +240,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
   parts.invitedAs = parts.gatekeeper.invitedAs;
   parts.grants = new Grants({
     selfId: room.selfId,
-    granted: () => parts.moderation.control.grants,
+    granted: () => parts.moderation.grants,
     fingerprintOf: (peerId) =>
       peerId === room.selfId ? normalizeFingerprint(options.localFingerprint ?? '') || null : parts.mesh.fingerprintOf(peerId),
     kindOf: (peerId) => {

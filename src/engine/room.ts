@@ -689,15 +689,9 @@ export class Room extends Emitter<RoomEvents> {
       safetyCode: this.safety.codeOf(entry.id),
       trust: this.safety.trustOf(entry.id),
       identity: this.gatekeeper.identityOf(entry.id),
-      kind: this.grantsKind(entry),
+      kind: this.grants.kindOf(entry.id) ?? entry.kind,
       grant: this.grants.of(entry.id),
     });
-  }
-
-  /** The kind a participant shows: its invite's, where this peer verified one. */
-  private grantsKind(entry: RosterEntry): PeerKind {
-    if (entry.id === this.selfId) return this.kind;
-    return this.gatekeeper.identityOf(entry.id)?.kind ?? entry.kind;
   }
 
   // ---- grants -----------------------------------------------------------------------------

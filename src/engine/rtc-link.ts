@@ -3,6 +3,7 @@
 // replaceTrack, and perfect negotiation so either side may renegotiate without glare.
 import { buf, toHex } from '../crypto/bytes.js';
 import type { SignalData } from './protocol.js';
+import { ContentQueue, LOW_WATER } from './content-queue.js';
 import { MEDIA_SLOTS, type Link, type LinkFactory, type LinkOptions, type MediaSlot } from './link.js';
 
 export interface RtcConfig {
@@ -17,9 +18,6 @@ export interface RtcConfig {
   relayTimeoutMs?: number;
 }
 
-/** Pause sending above this many buffered bytes (Chromium fails sends at 16 MiB). */
-const HIGH_WATER = 8 * 1024 * 1024;
-const LOW_WATER = 1024 * 1024;
 /** An open link's renegotiation offer unanswered this long is rolled back and made again. */
 const REOFFER_MS = 4000;
 
@@ -43,9 +41,7 @@ export class RtcLink implements Link {
   private ignoreOffer = false;
   private pendingCandidates: RTCIceCandidateInit[] = [];
   private controlQueue: string[] = [];
-  private contentQueue: (string | Uint8Array)[] = [];
-  private contentQueued = 0;
-  private drainWaiters: { bytes: number; resolve: () => void }[] = [];
+  private readonly outbox: ContentQueue;
   private transceivers: RTCRtpTransceiver[] = [];
   private tracks: Partial<Record<MediaSlot, MediaStreamTrack | null>>;
   private closed = false;
@@ -76,6 +72,12 @@ export class RtcLink implements Link {
     this.content = this.pc.createDataChannel('content', { negotiated: true, id: 1, ordered: true });
     this.content.binaryType = 'arraybuffer';
     this.content.bufferedAmountLowThreshold = LOW_WATER;
+    const content = this.content;
+    this.outbox = new ContentQueue({
+      isOpen: () => content.readyState === 'open',
+      bufferedAmount: () => content.bufferedAmount,
+      send: (frame) => (typeof frame === 'string' ? content.send(frame) : content.send(buf(frame))),
+    });
     this.wire();
     if (options.dialer && options.media) this.addTransceivers();
     if (config.iceTransportPolicy === 'relay') {
@@ -150,7 +152,6 @@ export class RtcLink implements Link {
     const state = this.pc.connectionState;
     if (state === 'connected') {
       clearTimeout(this.restartTimer);
-      clearTimeout(this.answerTimer);
       this.restartTimer = undefined;
       this.options.handlers.state?.('connected');
     } else if (state === 'failed') {
@@ -295,41 +296,20 @@ export class RtcLink implements Link {
 
   sendContent(frame: string | Uint8Array): void {
     if (this.closed) return;
-    this.contentQueue.push(frame);
-    this.contentQueued += typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.outbox.push(frame);
     this.pump();
   }
 
   contentBacklog(): number {
-    return this.contentQueued + (this.content.readyState === 'open' ? this.content.bufferedAmount : 0);
+    return this.outbox.backlog();
   }
 
   drained(bytes: number): Promise<void> {
-    if (this.closed || this.contentBacklog() <= bytes) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push({ bytes, resolve }));
+    return this.closed ? Promise.resolve() : this.outbox.drained(bytes);
   }
 
   private pump(): void {
-    const channel = this.content;
-    if (channel.readyState === 'open') {
-      while (this.contentQueue.length && channel.bufferedAmount < HIGH_WATER) {
-        const frame = this.contentQueue.shift()!;
-        this.contentQueued -= typeof frame === 'string' ? frame.length : frame.byteLength;
-        try {
-          if (typeof frame === 'string') channel.send(frame);
-          else channel.send(buf(frame));
-        } catch {
-          this.shutdown('failed');
-          return;
-        }
-      }
-    }
-    if (this.drainWaiters.length) {
-      const backlog = this.contentBacklog();
-      const ready = this.drainWaiters.filter((w) => backlog <= w.bytes);
-      this.drainWaiters = this.drainWaiters.filter((w) => backlog > w.bytes);
-      for (const w of ready) w.resolve();
-    }
+    if (!this.outbox.pump()) this.shutdown('failed');
   }
 
   async fingerprint(): Promise<string | null> {
@@ -372,10 +352,7 @@ export class RtcLink implements Link {
     clearTimeout(this.restartTimer);
     clearTimeout(this.answerTimer);
     clearTimeout(this.relayTimer);
-    this.contentQueue = [];
-    this.contentQueued = 0;
-    for (const w of this.drainWaiters) w.resolve();
-    this.drainWaiters = [];
+    this.outbox.clear();
     const pc = this.pc;
     pc.onnegotiationneeded = pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
     this.control.onopen = this.control.onclose = this.control.onmessage = null;

@@ -7,6 +7,7 @@ import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
 import { createInvite, createRoom, parseRoomLink } from '../../src/crypto/room-link.js';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
 import { AGENT_GRANT, PERSON_GRANT, type Grant } from '../../src/engine/room.js';
+import { rosterFrom } from '../support/memory-room.js';
 import { brokerUrl, cleanup, collect, engineOf, makeRoom, until, wireOf } from './helpers.js';
 
 const PASS = 'correct horse battery staple';
@@ -144,22 +145,12 @@ describe('grants across real browsers', () => {
     const forged = await signRoomState(fields(Date.now() * 2), forger.secretKey, forger.publicKey);
     const unsigned = fields(Date.now() * 2);
     const before = { host: { ...engineOf(host).rejectedCommands }, agent: { ...engineOf(agent).rejectedCommands } };
-    const peers = bea.participants.map(({ id, name, kind, audio, video, screen }, order) => ({
-      id,
-      name,
-      kind,
-      order,
-      audio,
-      video,
-      screen,
-    }));
     for (const target of [host, agent]) {
       const wire = wireOf(bea, target.selfId!);
       // Relayed as if the host had sent them, and replicated with a roster, as a coordinator does.
       for (const cmd of [forged, unsigned]) {
         wire.control.send(JSON.stringify({ t: 'host', from: host.selfId, cmd }));
-        const state = { nextOrder: 3, knocks: [], record: cmd };
-        wire.control.send(JSON.stringify({ t: 'roster', epoch: 1e6, seq: 1e6, coordinator: bea.selfId, peers, gone: [], state }));
+        wire.control.send(rosterFrom(bea, { nextOrder: 3, knocks: [], record: cmd }, 1e6));
       }
     }
     await until(

@@ -3,7 +3,7 @@
 // transport and links, so a test can freeze one page the way a paused tab freezes.
 import { ManualClock } from '../../src/engine/clock.js';
 import { MemoryNetwork, type MemoryLink } from '../../src/engine/memory-link.js';
-import { Room, type RoomEvents, type RoomOptions } from '../../src/engine/room.js';
+import { Room, type Participant, type RoomEvents, type RoomOptions } from '../../src/engine/room.js';
 import { MemoryBus } from '../../src/signaling/memory.js';
 import { randomBytes } from '../../src/crypto/bytes.js';
 import { formatFingerprint } from '../../src/engine/rtc-link.js';
@@ -78,7 +78,11 @@ export const ids = (room: Room) => room.participants.map((p) => p.id);
  * A roster frame as `coordinator` would send it, listing its current participants, with the
  * replicated state given (a forged record, a fake knock…): for tests of what a roster can carry.
  */
-export function rosterFrom(coordinator: Room, state: Record<string, unknown>, seq = 10_000): string {
+export function rosterFrom(
+  coordinator: { selfId: string | null; participants: Participant[] },
+  state: Record<string, unknown>,
+  seq = 10_000,
+): string {
   const peers = coordinator.participants.map(({ id, name, kind, audio, video, screen }, order) => ({
     id,
     name,
