@@ -10,6 +10,7 @@ export type KibitzErrorCode =
   | 'ERR_JOIN_TIMEOUT'
   | 'ERR_NOT_JOINED'
   | 'ERR_NO_RELAY'
+  | 'ERR_ICE_SERVERS'
   | 'ERR_MEDIA'
   | 'ERR_SEND'
   | 'ERR_TOO_LARGE'

@@ -30,16 +30,25 @@ export function parseIceServers(value: string | null | undefined): RTCIceServer[
   } catch {
     throw bad('ice-servers', 'must be a JSON array of RTCIceServer objects');
   }
-  if (!Array.isArray(parsed)) throw bad('ice-servers', 'must be a JSON array');
-  return parsed.map((server, i) => {
-    if (typeof server !== 'object' || server === null) throw bad('ice-servers', `entry ${i} is not an object`);
+  return checkIceServers(parsed, (message) => bad('ice-servers', message));
+}
+
+/**
+ * The rules every ICE server list meets, whether from the `ice-servers` attribute or an
+ * `ice-servers-url` endpoint: an array of objects, each with `urls` (stun:, stuns:, turn: or
+ * turns:) and optional string `username` and `credential`. `fail` makes the error to throw.
+ */
+export function checkIceServers(parsed: unknown, fail: (message: string) => KibitzError): RTCIceServer[] {
+  if (!Array.isArray(parsed)) throw fail('must be a JSON array');
+  return parsed.map((server: unknown, i) => {
+    if (typeof server !== 'object' || server === null) throw fail(`entry ${i} is not an object`);
     const { urls, username, credential } = server as Record<string, unknown>;
     const list = typeof urls === 'string' ? [urls] : urls;
     if (!Array.isArray(list) || !list.length || !list.every((u) => typeof u === 'string' && /^(stuns?|turns?):/.test(u))) {
-      throw bad('ice-servers', `entry ${i} needs "urls" of stun:, stuns:, turn: or turns: URLs`);
+      throw fail(`entry ${i} needs "urls" of stun:, stuns:, turn: or turns: URLs`);
     }
-    if (username !== undefined && typeof username !== 'string') throw bad('ice-servers', `entry ${i}: username must be a string`);
-    if (credential !== undefined && typeof credential !== 'string') throw bad('ice-servers', `entry ${i}: credential must be a string`);
+    if (username !== undefined && typeof username !== 'string') throw fail(`entry ${i}: username must be a string`);
+    if (credential !== undefined && typeof credential !== 'string') throw fail(`entry ${i}: credential must be a string`);
     return { urls: list as string[], ...(username !== undefined && { username }), ...(credential !== undefined && { credential }) };
   });
 }

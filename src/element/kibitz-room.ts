@@ -10,7 +10,8 @@ import { persistentCertificate } from './certificate.js';
 import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { hasRelay, makeTransport, parseIceServers, parseKind, parseMedia, parseName, parseRoom } from './config.js';
+import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './config.js';
+import { iceServersFor } from './ice-servers.js';
 import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
 import { LocalMedia } from './local-media.js';
 import { GateClient, type CredentialInput } from './gate-client.js';
@@ -89,6 +90,14 @@ export class KibitzRoomElement extends LitElement {
 
   /** JSON array of RTCIceServer objects (STUN/TURN). */
   @property({ attribute: 'ice-servers' }) iceServers = '';
+
+  /**
+   * A URL (same-origin, or cross-origin with CORS) answering `{ "iceServers": [...] }` with
+   * short-lived TURN credentials, fetched afresh before every join (same-origin cookies sent,
+   * 10 s timeout). Its servers come first, then those of `ice-servers`. Any failure rejects
+   * the join with ERR_ICE_SERVERS.
+   */
+  @property({ attribute: 'ice-servers-url' }) iceServersUrl = '';
 
   /** Use relay (TURN) candidates only: hides this peer's IP from the others; fails closed without a TURN server. */
   @property({ type: Boolean, attribute: 'relay-only' }) relayOnly = false;
@@ -510,10 +519,8 @@ export class KibitzRoomElement extends LitElement {
    */
   private async roomOptions(): Promise<RoomOptions> {
     const wish = parseMedia(this.media);
-    const iceServers = parseIceServers(this.iceServers);
-    if (this.relayOnly && !hasRelay(iceServers)) {
-      throw new KibitzError('ERR_NO_RELAY', 'relay-only needs a TURN server in ice-servers; refusing to connect directly');
-    }
+    // Fetched alongside the devices; awaited after them, so a failed fetch leaves none open.
+    const ice = iceServersFor(this.iceServers, this.iceServersUrl, this.relayOnly);
     const transport = makeTransport(this.signaling);
     const room = parseRoom(this.room);
     const name = parseName(this.name);
@@ -523,6 +530,7 @@ export class KibitzRoomElement extends LitElement {
       // No device or no permission: join anyway, without media, and say why.
       this.local.open(wish).catch((err) => (this.call.report(toKibitzError(err, 'ERR_MEDIA')), null)),
     ]);
+    const iceServers = await ice;
     return {
       room,
       name,
