@@ -7,11 +7,17 @@
 // are mailed; unset, mails are printed to this console as a development mail sink.
 // `KIBITZ_MAIL_FROM` is the sender; `KIBITZ_ISSUER_KEY` a private ES256 JWK (JSON) that keeps
 // tokens and `sub` valid across restarts (unset: a new key every start).
+//
+// `GET /ice-servers` answers `{ iceServers }` for the element's `ice-servers-url`: fresh coturn
+// REST credentials (scripts/turn-credentials.mjs) when `KIBITZ_TURN_SECRET` (coturn's
+// `static-auth-secret`) and `KIBITZ_TURN_URL` (comma-separated turn: URLs) are set, valid for
+// `KIBITZ_TURN_TTL` seconds (default 3600); without them, an empty list.
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../scripts/broker.mjs';
 import { createIssuer } from './issuer.mjs';
+import { iceServersHandler, turnEnv } from '../scripts/turn-credentials.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const files = {
@@ -40,11 +46,13 @@ export function issuerEnv(env = process.env) {
 export async function startServer({ port = 8080, host = '127.0.0.1', quiet = false, issuer: issuerOptions = {} } = {}) {
   // Set once the port, hence the issuer URL, is known; until then issuer paths are 404s.
   let issuer;
+  const iceServers = iceServersHandler(turnEnv());
   const broker = await startBroker({
     port,
     host,
     async onRequest(req, res) {
       if (issuer && (await issuer.handle(req, res))) return;
+      if (iceServers(req, res)) return;
       const path = normalize(new URL(req.url, 'http://x').pathname);
       // The bundle's lazily loaded chunks (gate code) sit beside it in dist/.
       const file = files[path] ?? (/^\/kibitz-[\w-]+\.js$/.test(path) ? `dist${path}` : undefined);
