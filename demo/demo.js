@@ -30,33 +30,55 @@ function showError(box, err) {
   box.textContent = err ? `${err.code ?? 'Error'}: ${err.message}` : '';
 }
 
-/** A link with a copy button. */
-function linkItem(label, href) {
+/** A Copy button for `text()`, with a status beside it that says (and announces) what happened. */
+function copyButton(what, text) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'copy';
+  button.textContent = 'Copy';
+  button.setAttribute('aria-label', `Copy ${what}`);
+  const status = document.createElement('span');
+  status.className = 'copied';
+  status.setAttribute('role', 'status');
+  button.addEventListener('click', () => copyText(status, text()));
+  return [button, ' ', status];
+}
+
+const copyTimers = new WeakMap();
+async function copyText(status, text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = 'Copied';
+  } catch {
+    status.textContent = 'Could not copy: select the text and copy it';
+  }
+  clearTimeout(copyTimers.get(status));
+  copyTimers.set(
+    status,
+    setTimeout(() => (status.textContent = ''), 4000),
+  );
+}
+
+/** A link with a copy button; an agent's invite also gets the command that runs the example agent. */
+function linkItem(label, href, agentName) {
   const item = document.createElement('li');
   const a = document.createElement('a');
   a.href = a.textContent = href;
-  const copy = document.createElement('button');
-  copy.type = 'button';
-  copy.className = 'copy';
-  copy.textContent = 'Copy';
-  copy.addEventListener('click', () => copyText(copy, href));
-  item.append(`${label}: `, a, ' ', copy);
-  return item;
-}
-
-async function copyText(button, text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
-  } catch {
-    button.textContent = 'Select and copy it';
+  item.append(`${label}: `, a, ' ', ...copyButton(label[0].toLowerCase() + label.slice(1), () => href));
+  if (agentName) {
+    const command = document.createElement('code');
+    command.textContent = `npx kibitz-agent '${href}' --name '${agentName.replaceAll("'", "'\\''")}'`;
+    const p = document.createElement('p');
+    p.className = 'hint';
+    p.append('Run the example agent with it: ', command, ' ', ...copyButton(`command for ${agentName}`, () => command.textContent));
+    item.append(p);
   }
-  setTimeout(() => (button.textContent = 'Copy'), 2000);
+  return item;
 }
 
 /**
  * Wire an "invite someone" box: its form makes a personal invite link with `make(name,
- * expiresIn, formData)` and lists it with a copy button; errors show beside the form.
+ * { expiresIn, kind }, formData)` and lists it with a copy button; errors show beside the form.
  */
 function inviteBox(box, make, { passphrase = false } = {}) {
   // Both boxes share one form, from its template; only the call page's asks for the passphrase.
@@ -72,8 +94,10 @@ function inviteBox(box, make, { passphrase = false } = {}) {
     button.disabled = true;
     showError(error, null);
     try {
-      const link = await make(name, Number(data.get('expiresIn')), data);
-      box.querySelector('.invites').append(linkItem(`Invite for ${name} (${field(form, 'expiresIn').selectedOptions[0].text})`, link));
+      const kind = String(data.get('kind'));
+      const link = await make(name, { expiresIn: Number(data.get('expiresIn')), kind }, data);
+      const label = `${kind === 'agent' ? 'Agent invite' : 'Invite'} for ${name} (${field(form, 'expiresIn').selectedOptions[0].text})`;
+      box.querySelector('.invites').append(linkItem(label, link, kind === 'agent' && name));
       field(form, 'name').value = '';
     } catch (err) {
       showError(error, err);
@@ -139,7 +163,7 @@ function createPage() {
 
   let made = null;
   let passphrase = '';
-  inviteBox($('create-invites'), (name, expiresIn) => createInvite({ link: made.link, passphrase, name, expiresIn }));
+  inviteBox($('create-invites'), (name, options) => createInvite({ link: made.link, passphrase, name, ...options }));
 
   createForm.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -164,6 +188,9 @@ function createPage() {
       }
       // Without a host key both links are one.
       $('host-link-box').hidden = !made.hostKey;
+      // A soft host is a name, not a key: say so (a host key wins over it).
+      $('soft-host-box').hidden = !made.hostName || Boolean(made.hostKey);
+      $('soft-host-name').textContent = made.hostName ?? '';
       // In an invite room the bare room link lets nobody past the gate: guests get invites.
       const invites = gate?.method === 'invite';
       $('guest-link-box').hidden = invites;
@@ -182,7 +209,7 @@ function createPage() {
     }
   });
   for (const button of document.querySelectorAll('button[data-copy]')) {
-    button.addEventListener('click', () => copyText(button, $(button.dataset.copy).textContent));
+    button.addEventListener('click', () => copyText(button.nextElementSibling, $(button.dataset.copy).textContent));
   }
 }
 
@@ -203,12 +230,102 @@ function identityText(p) {
   return `${who}, ${identity.verified ? 'verified by this browser' : 'not verified here'}`;
 }
 
+/** Who someone is in the call, in a few words. */
+function personText(p) {
+  const tags = [p.self && '(you)', p.host && '· host', p.kind === 'agent' && '· agent'].filter(Boolean);
+  const identity = identityText(p);
+  const trust = !p.self && { verified: 'safety code checked', changed: 'on a new device: verify again' }[p.trust];
+  return [`${p.name || 'A guest'} ${tags.join(' ')}`.trim(), [identity, trust].filter(Boolean).join('; ')].filter(Boolean).join(' — ');
+}
+
+/**
+ * The People panel: everyone in the call, and for a host with a host key, each other
+ * participant's grant (what its device may perceive and do), set or reset from a form.
+ */
+function peoplePanel(room, { canGrant, log }) {
+  const items = new Map();
+
+  const grantForm = (p) => {
+    const details = $('grant-form').content.firstElementChild.cloneNode(true);
+    const form = details.querySelector('form');
+    const error = form.querySelector('.error');
+    const run = async (change) => {
+      for (const button of form.querySelectorAll('button')) button.disabled = true;
+      showError(error, null);
+      try {
+        await change();
+      } catch (err) {
+        showError(error, err);
+      } finally {
+        for (const button of form.querySelectorAll('button')) button.disabled = false;
+      }
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      run(() => room.setGrant(p.id, { perceive: data.getAll('perceive'), act: data.getAll('act') }));
+    });
+    form.querySelector('.reset-grant').addEventListener('click', () => run(() => room.resetGrant(p.id)));
+    return details;
+  };
+
+  const showGrant = (item, grant) => {
+    for (const box of item.querySelectorAll('.grant input[type=checkbox]')) box.checked = grant[box.name].includes(box.value);
+  };
+
+  const render = (participants) => {
+    $('people-box').hidden = participants.length === 0;
+    for (const [id, item] of items) {
+      if (participants.some((p) => p.id === id)) continue;
+      item.remove();
+      items.delete(id);
+    }
+    for (const p of participants) {
+      let item = items.get(p.id);
+      if (!item) {
+        item = document.createElement('li');
+        item.dataset.peer = p.id;
+        item.append(document.createElement('span'));
+        items.set(p.id, item);
+        $('people').append(item);
+      }
+      item.firstChild.textContent = personText(p);
+      const grantable = canGrant() && !p.self;
+      let details = item.querySelector('.grant');
+      if (grantable && !details) {
+        details = grantForm(p);
+        details.querySelector('summary').textContent = `Grant for ${p.name || 'this guest'}`;
+        item.append(details);
+        showGrant(item, p.grant);
+      }
+      if (details) details.hidden = !grantable;
+    }
+  };
+
+  room.addEventListener('kibitz-participants', (e) => render(e.detail.participants));
+  room.addEventListener('kibitz-host', () => render(room.participants));
+  room.addEventListener('kibitz-state', () => render(room.participants));
+  room.addEventListener('kibitz-grant', (e) => {
+    const { peer, grant } = e.detail;
+    const item = items.get(peer.id);
+    if (item) showGrant(item, grant);
+    const what = grant.act.length ? `may ${grant.act.join(', ')}` : 'may do nothing';
+    log(
+      `${peer.self ? 'Your grant' : `${peer.name || 'A guest'}’s grant`} changed: perceives ${grant.perceive.join(', ') || 'nothing'}; ${what}.`,
+    );
+  });
+  room.addEventListener('kibitz-audit', (e) => {
+    const { peer, blocked } = e.detail;
+    log(`${peer.name || 'A guest'} tried to send ${blocked === 'chat' ? 'a message' : 'a file'} without a grant for it: it was dropped.`);
+  });
+}
+
 function callPage() {
   $('call').hidden = false;
   const lines = [];
   const log = (text) => {
     lines.push(text);
-    if (lines.length > 6) lines.shift();
+    if (lines.length > 8) lines.shift();
     $('log').replaceChildren(
       ...lines.map((line) => {
         const p = document.createElement('p');
@@ -230,7 +347,23 @@ function callPage() {
   for (const [key, value] of Object.entries(attrs)) room.setAttribute(key, value);
   $('stage').append(room);
   const joinForm = $('join-form');
-  if (attrs['host-seal']) $('host-form').hidden = false;
+  const hostForm = $('host-form');
+  const inCall = () => ['joined', 'connecting', 'waiting'].includes(room.state);
+  let claimed = false;
+
+  // Only the holder of the host link (the sealed key) can claim host, and only before joining.
+  const showForms = () => {
+    joinForm.hidden = inCall();
+    hostForm.hidden = !attrs['host-seal'] || claimed || room.isHost || inCall();
+  };
+  room.addEventListener('kibitz-state', showForms);
+  room.addEventListener('kibitz-host', showForms);
+  showForms();
+
+  if (attrs['host-name'] && !attrs['host-key']) {
+    $('host-note').textContent = `Whoever joins as “${attrs['host-name']}” is this room’s host (anyone can type that name).`;
+    $('host-note').hidden = false;
+  }
 
   // The element's own gate form and Join button use the name and media typed here.
   const syncAttributes = () => {
@@ -246,7 +379,7 @@ function callPage() {
       invite: attrs.invite
         ? 'This room is by invitation, and this link carries your personal invite.'
         : attrs['host-seal']
-          ? 'This room is by invitation. You hold the host link: claim host, then join; make invite links below.'
+          ? 'This room is by invitation. You hold the host link: claim host, then join; make invite links beside the call.'
           : 'This room is by invitation: open the personal invite link the host made for you.',
       names: 'Only listed names get in: type yours as “Your name”. Anyone can type a listed name: it keeps honest people honest.',
       code: 'This room asks for its join code: type it in the “Join code” field of the call below.',
@@ -260,18 +393,18 @@ function callPage() {
     $('verified-only').hidden = gate.method === 'names';
   }
 
-  // A host in an invite room makes personal invites: from the link's sealed key before joining,
-  // or from the element once joined as host.
+  // A host in an invite room makes personal invites (for people or agents): from the link's
+  // sealed key before joining, or from the element once joined as host.
+  const joinedHost = () => room.isHost && room.state === 'joined';
   if (gate?.method === 'invite' && attrs['host-seal']) {
     const box = $('call-invites');
     box.hidden = false;
-    const joinedHost = () => room.isHost && room.state === 'joined';
     inviteBox(
       box,
-      (name, expiresIn, data) =>
+      (name, options, data) =>
         joinedHost()
-          ? room.createInvite(name, { expiresIn })
-          : createInvite({ link: location.href, passphrase: String(data.get('passphrase')), name, expiresIn }),
+          ? room.createInvite(name, options)
+          : createInvite({ link: location.href, passphrase: String(data.get('passphrase')), name, ...options }),
       { passphrase: true },
     );
     const passphraseLabel = box.querySelector('.invite-passphrase');
@@ -282,6 +415,9 @@ function callPage() {
     room.addEventListener('kibitz-state', update);
     update();
   }
+
+  // Grants are signed with the host key: the soft host-name tier grants nothing.
+  peoplePanel(room, { canGrant: () => joinedHost() && Boolean(attrs['host-key']), log });
 
   let gateExplained = false;
   room.addEventListener('kibitz-error', (e) => {
@@ -308,35 +444,29 @@ function callPage() {
       log(`The gate turned you away: ${why}.`);
     }
   });
-  room.addEventListener('kibitz-state', (e) => {
-    joinForm.hidden = ['joined', 'connecting', 'waiting'].includes(e.detail.state);
-  });
-  room.addEventListener('kibitz-host', () => {
-    if (room.isHost) $('host-form').hidden = true;
-  });
   room.addEventListener('kibitz-join', (e) => !e.detail.peer.self && log(`${e.detail.peer.name || 'A guest'} joined`));
   room.addEventListener('kibitz-leave', (e) => log(`${e.detail.peer.name || 'A guest'} left (${e.detail.reason})`));
   // A knock only knows an id and a name: the guest is not in the roster yet.
   room.addEventListener('kibitz-knock', (e) => log(`${e.detail.name || 'A guest'} is waiting to be let in`));
-  room.addEventListener('kibitz-participants', (e) => {
-    $('people').replaceChildren(
-      ...(gate ? e.detail.participants : []).map((p) => {
-        const item = document.createElement('li');
-        item.textContent = `${p.name || 'A guest'}${p.self ? ' (you)' : ''}${p.host ? ' · host' : ''} — ${identityText(p)}`;
-        return item;
-      }),
-    );
+  room.addEventListener('kibitz-safety', (e) => {
+    const { peer, trust, alarm } = e.detail;
+    if (alarm) log(`Safety alarm about ${peer.name || 'a guest'}: ${alarm}. Do not trust this call until you have compared codes.`);
+    else if (trust === 'verified') log(`You checked ${peer.name || 'a guest'}’s safety code.`);
   });
   joinForm.addEventListener('submit', (event) => {
     event.preventDefault();
     syncAttributes();
     room.join().catch(() => undefined);
   });
-  $('host-form').addEventListener('submit', (event) => {
+  hostForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    const form = new FormData(event.target);
-    room.claimHost?.(form.get('passphrase')).then(
-      () => log('You are the host.'),
+    const form = new FormData(hostForm);
+    room.claimHost(String(form.get('passphrase'))).then(
+      () => {
+        claimed = true;
+        showForms();
+        log(room.state === 'joined' ? 'You are the host.' : 'You are the host: join, and the others will see it.');
+      },
       (err) => log(`${err.code}: ${err.message}`),
     );
   });

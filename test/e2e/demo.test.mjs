@@ -41,8 +41,8 @@ const seen = (page) =>
   );
 
 describe('the demo page', { timeout: 180_000 }, () => {
-  it('creates a room link, and two tabs of one browser that open it share a call', async () => {
-    const context = await env.browser.newContext();
+  it('creates a room link that one click copies, and two tabs of one browser that open it share a call; a guest never sees host forms', async () => {
+    const context = await env.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const first = await context.newPage();
     await first.goto(env.server.url);
     await first.click('#create-form button[type=submit]');
@@ -50,16 +50,34 @@ describe('the demo page', { timeout: 180_000 }, () => {
     const link = await first.textContent('#guest-link');
     assert.match(link, /#room=[0-9a-f]{32}/);
     assert.equal(new URL(link).search, '');
+    // Without a host passphrase there is one link, and no host link to show.
+    assert.equal(await first.isVisible('#host-link-box'), false);
+
+    // One click puts the link on the clipboard, and the page says so beside the button.
+    await first.click('button[aria-label="Copy room link"]');
+    await first.waitForSelector('#guest-link-box [role=status]:text("Copied")');
+    assert.equal(await first.evaluate(() => navigator.clipboard.readText()), link);
 
     const tabs = [first, await context.newPage()];
     await tabs[0].goto(link);
     await tabs[1].goto(link);
     for (const [i, tab] of tabs.entries()) {
+      assert.equal(await tab.isVisible('#join-form'), true);
+      assert.equal(await tab.isVisible('#host-form'), false, 'no claim-host form in a room without a host seal');
       await tab.fill('#join-form input[name=name]', `Tab ${i + 1}`);
       await tab.click('#join-form button[type=submit]');
     }
     for (const tab of tabs) {
       await until(() => tab.evaluate(() => document.querySelector('kibitz-room').participants.length === 2), 'both tabs in one call');
+      // In the call the join form is gone, and the claim-host form never showed.
+      assert.equal(await tab.isVisible('#join-form'), false);
+      assert.equal(await tab.isVisible('#host-form'), false);
+      assert.equal(await tab.isVisible('#call-invites'), false);
+      await until(
+        async () => /Tab 1/.test(await tab.textContent('#people')) && /Tab 2/.test(await tab.textContent('#people')),
+        'the People list',
+      );
+      assert.equal(await tab.isVisible('#people .grant'), false, 'a guest gets no grant controls');
     }
     const names = await tabs[1].evaluate(() => document.querySelector('kibitz-room').participants.map((p) => p.name));
     assert.deepEqual(names.sort(), ['Tab 1', 'Tab 2']);
@@ -166,6 +184,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
     assert.equal(new URLSearchParams(new URL(invite).hash.slice(1)).has('host-seal'), false);
 
     await page.goto(hostLink);
+    // The host link offers to claim host (the page reloads on the new fragment first).
+    await page.waitForSelector('#host-form', { state: 'visible' });
     await page.fill('#host-form input[name=passphrase]', passphrase);
     await page.click('#host-form button[type=submit]');
     await until(async () => /You are the host/.test(await page.textContent('#log')), 'host claimed');
@@ -173,11 +193,14 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await page.fill('#join-form input[name=name]', 'Host');
     await page.click('#join-form button[type=submit]');
     await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'joined as host');
+    assert.equal(await page.isVisible('#join-form'), false);
+    assert.equal(await page.isVisible('#host-form'), false);
 
     const guestContext = await env.browser.newContext();
     const guest = await guestContext.newPage();
     await guest.goto(invite);
     assert.equal(await guest.isVisible('#call-invites'), false);
+    assert.equal(await guest.isVisible('#host-form'), false);
     await guest.uncheck('#join-form input[name=media]');
     await guest.fill('#join-form input[name=name]', 'Bobby');
     await guest.click('#join-form button[type=submit]');
@@ -200,6 +223,69 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await page.waitForSelector('#call-invites .invites a');
     assert.match(await page.textContent('#call-invites .invites a'), /&invite=/);
     await guestContext.close();
+    await hostContext.close();
+  });
+
+  it('lets the joined host invite an agent and widen its grant from the demo', async () => {
+    const hostContext = await env.browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await hostContext.newPage();
+    await page.goto(env.server.url);
+    const passphrase = 'another long host passphrase';
+    await page.fill('#create-form input[name=passphrase]', passphrase);
+    await page.selectOption('#create-form select[name=gate]', 'invite');
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#links:not([hidden])');
+    await page.goto(await page.textContent('#host-link'));
+    await page.fill('#host-form input[name=passphrase]', passphrase);
+    await page.click('#host-form button[type=submit]');
+    await until(async () => /You are the host/.test(await page.textContent('#log')), 'host claimed');
+    await page.uncheck('#join-form input[name=media]');
+    await page.fill('#join-form input[name=name]', 'Host');
+    await page.click('#join-form button[type=submit]');
+    await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'joined as host');
+
+    // An agent invite, made by the joined host's element, with the command that runs the example agent.
+    await page.fill('#call-invites input[name=name]', 'Scribe');
+    await page.selectOption('#call-invites select[name=kind]', 'agent');
+    await page.click('#call-invites button[type=submit]');
+    await page.waitForSelector('#call-invites .invites a');
+    assert.match(await page.textContent('#call-invites .invites li'), /^Agent invite for Scribe/);
+    const invite = await page.textContent('#call-invites .invites a');
+    assert.match(invite, /&invite=/);
+    assert.match(await page.textContent('#call-invites .invites code'), /^npx kibitz-agent '.+' --name 'Scribe'$/);
+    await page.click('#call-invites button[aria-label="Copy agent invite for Scribe (1 week)"]');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), invite);
+
+    // The invite makes its holder an agent, on the narrow default grant.
+    const agentContext = await env.browser.newContext();
+    const agent = await agentContext.newPage();
+    await agent.goto(invite);
+    await agent.uncheck('#join-form input[name=media]');
+    await agent.fill('#join-form input[name=name]', 'Scribe');
+    await agent.click('#join-form button[type=submit]');
+    await until(() => agent.evaluate(() => document.querySelector('kibitz-room').state === 'joined'), 'the agent joined');
+    const grantOf = (tab, name) =>
+      tab.evaluate((n) => document.querySelector('kibitz-room').participants.find((p) => p.name === n)?.grant, name);
+    await until(async () => /Scribe · agent/.test(await page.textContent('#people')), 'the host lists Scribe as an agent');
+    assert.deepEqual(await grantOf(page, 'Scribe'), { perceive: ['chat', 'direct', 'roster'], act: [] });
+    assert.equal(await agent.isVisible('#people .grant'), false, 'the agent gets no grant controls');
+
+    // The host widens it from the People panel: the agent may now chat, as every peer enforces.
+    await page.click('#people summary:text("Grant for Scribe")');
+    const form = '#people .grant form';
+    assert.equal(await page.isChecked(`${form} input[name=perceive][value=chat]`), true);
+    assert.equal(await page.isChecked(`${form} input[name=act][value=chat]`), false);
+    await page.check(`${form} input[name=act][value=chat]`);
+    await page.click(`${form} button[type=submit]`);
+    for (const tab of [page, agent]) {
+      await until(async () => (await grantOf(tab, 'Scribe'))?.act.includes('chat'), 'the widened grant reached this page');
+    }
+    assert.deepEqual((await grantOf(agent, 'Scribe')).act, ['chat']);
+    // Reset puts it back on an agent's default.
+    await page.click(`${form} button.reset-grant`);
+    await until(async () => (await grantOf(agent, 'Scribe'))?.act.length === 0, 'the reset grant reached the agent');
+    assert.equal(await page.isChecked(`${form} input[name=act][value=chat]`), false);
+    await agentContext.close();
     await hostContext.close();
   });
 
