@@ -25,6 +25,7 @@ export {
   KibitzGateEvent,
   KibitzGrantEvent,
   KibitzAuditEvent,
+  KibitzChatEvent,
   type KibitzEventMap,
   type KibitzStateDetail,
   type KibitzJoinDetail,
@@ -48,7 +49,9 @@ export {
   type KibitzGateDetail,
   type KibitzGrantDetail,
   type KibitzAuditDetail,
+  type KibitzChatDetail,
 } from './element/events.js';
+export { defaultStrings, type KibitzStrings } from './element/ui/strings.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
 export { createRoom, createInvite, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
 export { createJoinCode, parseGate, type GateDescriptor, type GateMethod, type GateOption, type GateReason } from './crypto/gate.js';

@@ -278,6 +278,21 @@ export class KibitzAuditEvent extends KibitzEvent<KibitzAuditDetail> {
   }
 }
 
+/** A chat message from another participant (the built-in chat, or `sendChat()`). */
+export interface KibitzChatDetail {
+  /** The sender. */
+  peer: Participant;
+  text: string;
+  /** When it arrived here (milliseconds since the epoch, this browser's clock). */
+  at: number;
+}
+/** A chat message arrived; chat never fires `kibitz-message`. */
+export class KibitzChatEvent extends KibitzEvent<KibitzChatDetail> {
+  constructor(detail: KibitzChatDetail) {
+    super('kibitz-chat', detail);
+  }
+}
+
 /** Every `kibitz-*` event by name. */
 export interface KibitzEventMap {
   'kibitz-state': KibitzStateEvent;
@@ -302,6 +317,7 @@ export interface KibitzEventMap {
   'kibitz-gate': KibitzGateEvent;
   'kibitz-grant': KibitzGrantEvent;
   'kibitz-audit': KibitzAuditEvent;
+  'kibitz-chat': KibitzChatEvent;
 }
 
 // The events bubble, so any element or document listener sees them typed.

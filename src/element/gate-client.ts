@@ -7,6 +7,7 @@ import { formatGate, parseGate, tokenNonce, type GateDescriptor, type GateReason
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import type { GateCredential } from '../engine/gatekeeper.js';
 import { KibitzGateEvent } from './events.js';
+import type { KibitzStrings } from './ui/strings.js';
 
 /** What a page may set as `credential`: a join code, or an ID token it got itself. */
 export type CredentialInput = { code: string } | { idToken: string } | null;
@@ -167,7 +168,7 @@ export class GateClient {
   }
 
   /** The fields the gate asks for, shown before joining. */
-  view(join: () => void): TemplateResult | typeof nothing {
+  view(join: () => void, s: KibitzStrings): TemplateResult | typeof nothing {
     let gate: GateDescriptor | null;
     try {
       gate = this.descriptor();
@@ -184,39 +185,39 @@ export class GateClient {
           this.host.credential = { code: this.codeInput };
           join();
         }}>
-          <label part="gate-label">Join code <input part="gate-input" name="code" autocomplete="off" required
+          <label part="gate-label">${s.joinCode} <input part="gate-input" name="code" autocomplete="off" required
             .value=${this.codeInput} @input=${(e: Event) => (this.codeInput = (e.target as HTMLInputElement).value)} /></label>
-          <button part="button gate-submit">Join</button>
+          <button part="button gate-submit">${s.gateJoin}</button>
         </form>`;
       case 'oidc':
         return have.idToken
-          ? html`<p part="gate" class="gate">Signed in.</p>`
-          : html`<div part="gate" class="gate"><button part="button sign-in" @click=${() => void this.signIn().catch(quiet)}>Sign in</button></div>`;
+          ? html`<p part="gate" class="gate">${s.signedIn}</p>`
+          : html`<div part="gate" class="gate"><button part="button sign-in" @click=${() => void this.signIn().catch(quiet)}>${s.signIn}</button></div>`;
       case 'email':
-        if (have.idToken) return html`<p part="gate" class="gate">Email verified.</p>`;
+        if (have.idToken) return html`<p part="gate" class="gate">${s.emailVerified}</p>`;
         return html`<form part="gate" class="gate" @submit=${(e: Event) => {
           e.preventDefault();
           void (this.emailSent ? this.submitEmailCode(this.codeInput) : this.requestEmailCode(this.emailInput)).catch(quiet);
         }}>
-          <label part="gate-label">Email <input part="gate-input" name="email" type="email" autocomplete="email" required
+          <label part="gate-label">${s.email} <input part="gate-input" name="email" type="email" autocomplete="email" required
             .value=${this.emailInput} @input=${(e: Event) => (this.emailInput = (e.target as HTMLInputElement).value)} /></label>
           ${
             this.emailSent
-              ? html`<label part="gate-label">Code from the email <input part="gate-input" name="code" autocomplete="one-time-code" required
+              ? html`<label part="gate-label">${s.emailCode} <input part="gate-input" name="code" autocomplete="one-time-code" required
                 .value=${this.codeInput} @input=${(e: Event) => (this.codeInput = (e.target as HTMLInputElement).value)} /></label>`
               : nothing
           }
-          <button part="button gate-submit">${this.emailSent ? 'Verify' : 'Send code'}</button>
+          <button part="button gate-submit">${this.emailSent ? s.verifyCode : s.sendCode}</button>
           ${
             this.emailSent
-              ? html`<button part="button gate-restart" type="button" @click=${() => this.refused()}>Use another address</button>`
+              ? html`<button part="button gate-restart" type="button" @click=${() => this.refused()}>${s.otherAddress}</button>`
               : nothing
           }
         </form>`;
       case 'invite':
-        return have.invite ? nothing : html`<p part="gate" class="gate">This room is by invitation: open your personal invite link.</p>`;
+        return have.invite ? nothing : html`<p part="gate" class="gate">${s.byInvitation}</p>`;
       case 'names':
-        return html`<p part="gate" class="gate">Only listed names may join: use yours.</p>`;
+        return html`<p part="gate" class="gate">${s.namesOnly}</p>`;
     }
   }
 }

@@ -12,8 +12,20 @@ import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './config.js';
 import { iceServersFor } from './ice-servers.js';
-import { filesView, hostMenuView, stateLine, tileView, type Tile } from './view.js';
-import { LocalMedia } from './local-media.js';
+import type { DeviceKind, MediaDeviceEntry } from './call-types.js';
+import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
+import { FilesPanel } from './ui/files.js';
+import { hostPanelView } from './ui/host-panel.js';
+import { peopleView } from './ui/people.js';
+import { PreJoin } from './ui/prejoin.js';
+import { defaultStrings, mergeStrings, stateLine, type KibitzStrings } from './ui/strings.js';
+import { applySpeaker, canPickSpeaker, tileView, type ShownParticipant, type Tile } from './ui/tile.js';
+import { LocalMedia, type CaptureKind } from './local-media.js';
+import { AudioLevels } from './audio-levels.js';
+import { DeviceList, isDeviceKind } from './devices.js';
+import { LinkQualityMonitor } from './link-quality.js';
+import type { CallParticipant, DeviceKind as CallDeviceKind, MediaDeviceEntry as CallDevice } from './call-types.js';
+import { KibitzDevicesEvent, KibitzQualityEvent, KibitzSpeakingEvent } from './events.js';
 import { GateClient, type CredentialInput } from './gate-client.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
@@ -28,11 +40,34 @@ import { styles } from './styles.js';
  * @csspart base - The outer box.
  * @csspart status - The connection state line (a live region).
  * @csspart grid - The box holding the tiles.
- * @csspart tile - One participant's tile (also `tile self`, `tile screen`).
+ * @csspart tile - One participant's tile (also `tile self`, `tile screen`; `tile pinned` while pinned, shown first and full width; `tile speaking` while that participant speaks).
  * @csspart video - The video inside a tile.
  * @csspart name - The name caption of a tile.
- * @csspart controls - The toolbar with the call buttons.
- * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button kick`, `button admit`, `button deny`).
+ * @csspart host-badge - The "host" word in the verified host's tile caption.
+ * @csspart indicator - A state word in a tile caption: `indicator muted` (microphone off), `indicator camera-off`, `indicator speaking`.
+ * @csspart quality - The link quality word on another participant's tile: `quality good`, `quality fair` or `quality poor`.
+ * @csspart controls - The toolbar with the call buttons (in a call).
+ * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button pin` (`aria-pressed`), `button fullscreen`, `button send-file`, `button chat-toggle`, `button chat-send`, `button people-toggle`, `button kick`, `button admit`, `button deny`).
+ * @csspart prejoin - The panel before joining: preview, camera and microphone toggles, level meter, device menus, name and `button join`.
+ * @csspart preview - The camera preview video in the pre-join panel.
+ * @csspart level - The microphone level meter (a `<meter>`, 0 to 1) in the pre-join panel.
+ * @csspart name-label - The label of the name field in the pre-join panel.
+ * @csspart name-input - The name field in the pre-join panel.
+ * @csspart device-label - The label of a device menu.
+ * @csspart device-select - A device menu: `device-select camera`, `device-select microphone`, `device-select speaker`.
+ * @csspart people - The participant list panel (`button people-toggle` opens it); the verified host gets a `button kick` per participant.
+ * @csspart person - One row of the participant list (`person speaking` while that participant speaks).
+ * @csspart person-state - The state words of a row: host, muted, camera off, speaking, link quality.
+ * @csspart chat - The chat panel (`button chat-toggle` opens it).
+ * @csspart chat-log - The list of chat messages (a live region).
+ * @csspart chat-message - One chat message (`chat-message self` for yours), with `chat-name`, `chat-time` and `chat-text`.
+ * @csspart chat-name - The sender's name of a chat message.
+ * @csspart chat-time - The time of a chat message (a `<time>`).
+ * @csspart chat-text - The text of a chat message.
+ * @csspart chat-input - The chat field: Enter sends, Shift+Enter is a new line, Escape closes the panel.
+ * @csspart chat-error - Why the last chat message was not sent.
+ * @csspart unread - The unread count on `button chat-toggle` while the chat is closed.
+ * @csspart file-input - The hidden file picker behind `button send-file`.
  * @csspart host-menu - The host's panel: lock, waiting room, and the waiting list (shown only to the verified host).
  * @csspart notice - The full panel shown to a waiting, refused or kicked guest.
  * @csspart badge - A trust badge on another participant's tile: `badge verified` (its safety code was confirmed on this browser), `badge changed` (its name was confirmed on another device), `badge alarm` (the safety check was tampered with, or the codes did not match).
@@ -42,12 +77,14 @@ import { styles } from './styles.js';
  * @csspart gate-label - A label in the gate form.
  * @csspart gate-input - A field in the gate form.
  * @csspart gate-restart - The email form's "Use another address" button (also `button`).
- * @csspart files - The built-in file prompt: offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` link and `button dismiss-file`).
+ * @csspart files - The built-in file list: files you send from the UI (`file-out sending`, `file-out sent`, `file-out failed`, each with a `progress` bar), offers no page listener took (`file-offer`, with `button accept-file` and `button decline-file`) and files accepted there (`file-saved`, with a `save-file` download link and `button dismiss-file`).
+ * @csspart progress - The progress bar of a file you send (a `<progress>`).
  *
  * @cssprop [--kibitz-background=#111418] - Background of the call.
  * @cssprop [--kibitz-foreground=#f4f6f8] - Text colour.
- * @cssprop [--kibitz-accent=#3d7cf5] - Buttons and focus rings.
- * @cssprop [--kibitz-danger=#d64545] - Leave and muted states.
+ * @cssprop [--kibitz-accent=#2b63d6] - Buttons and focus rings.
+ * @cssprop [--kibitz-danger=#c13838] - Leave, Remove and the unread count.
+ * @cssprop [--kibitz-speaking=#7ee2a8] - The outline of a speaking participant's tile.
  * @cssprop [--kibitz-radius=10px] - Corner radius of tiles and buttons.
  * @cssprop [--kibitz-gap=8px] - Space between tiles.
  * @cssprop [--kibitz-tile-min=220px] - Smallest tile width before the grid wraps.
@@ -73,8 +110,12 @@ import { styles } from './styles.js';
  * @fires {KibitzConnectionEvent} kibitz-connection - A direct link is `reconnecting` or `connected` again: `{ peerId, state }`.
  * @fires {KibitzGateEvent} kibitz-gate - This peer at the room's gate: `{ state, method, reason? }`, state `needed`, `checking`, `admitted` or `refused`, reason `bad-credential`, `expired`, `not-allowed`, `issuer-unreachable`, `already-in-use` or `too-many-tries`. With `peer`: an alarm, that admitted member's credential did not verify here.
  * @fires {KibitzGrantEvent} kibitz-grant - A participant's grant changed: `{ peer, grant }` (`grant`: `{ perceive, act }`, as this browser enforces it).
+ * @fires {KibitzChatEvent} kibitz-chat - A chat message from another participant (the built-in chat or `sendChat()`): `{ peer, text, at }` (`at`: arrival time, ms since the epoch). Chat never fires `kibitz-message`.
  * @fires {KibitzAuditEvent} kibitz-audit - On the host only: an honest member dropped what a participant had no grant to send: `{ peer, blocked, reporter }` (`blocked`: `chat` or `files`).
  * @fires {KibitzSafetyEvent} kibitz-safety - A pair's safety code is ready, its trust changed, or an alarm went off: `{ peer, code, trust, alarm? }` (`trust`: `unverified`, `verified` or `changed`; `alarm`: `commitment`, `mismatch` or `changed`).
+ * @fires {KibitzDevicesEvent} kibitz-devices - The cameras, microphones or speakers changed, or the one selected for a kind did: `{ devices }`.
+ * @fires {KibitzSpeakingEvent} kibitz-speaking - A participant (this peer included) started or stopped speaking: `{ peer, speaking }`.
+ * @fires {KibitzQualityEvent} kibitz-quality - The quality of the direct link to a participant changed: `{ peer, quality }` (`good`, `fair` or `poor`).
  */
 export class KibitzRoomElement extends LitElement {
   static override styles = styles;
@@ -171,7 +212,40 @@ export class KibitzRoomElement extends LitElement {
    */
   @property({ attribute: false }) credential: CredentialInput = null;
 
-  private readonly local = new LocalMedia(this);
+  /**
+   * The words of the built-in UI (JS property only): any part of the English defaults
+   * (`defaultStrings`, exported), merged over them, e.g. `{ join: 'Rejoindre', inCallWith: (n) => … }`.
+   * Strings that carry values are functions of them; a key of the wrong type is ignored.
+   */
+  @property({ attribute: false }) strings: Partial<KibitzStrings> = {};
+
+  private readonly local: LocalMedia = new LocalMedia(this, {
+    sink: () => this.mediaSink(),
+    device: (kind) => this.deviceList.preferred(kind === 'audio' ? 'microphone' : 'camera'),
+    lost: (kind) => this.deviceLost(kind),
+  });
+  private readonly deviceList: DeviceList = new DeviceList(this, {
+    inUse: (kind) => this.local.inUse(kind === 'camera' ? 'video' : 'audio'),
+    changed: (devices) => this.dispatchEvent(new KibitzDevicesEvent({ devices })),
+  });
+  private readonly levels = new AudioLevels(this, {
+    tracks: () => this.measuredTracks(),
+    changed: (key, speaking) => {
+      const peer = this.participants.find((p) => (key === SELF ? p.self : p.id === key));
+      if (peer) this.dispatchEvent(new KibitzSpeakingEvent({ peer, speaking }));
+      this.requestUpdate();
+    },
+  });
+  private readonly linkQuality = new LinkQualityMonitor(this, {
+    joined: () => this.state === 'joined',
+    peers: () => this.call.participants.filter((p) => !p.self).map((p) => p.id),
+    stats: (peerId) => this.getStats(peerId),
+    changed: (peerId, quality) => {
+      const peer = this.participants.find((p) => p.id === peerId);
+      if (peer) this.dispatchEvent(new KibitzQualityEvent({ peer, quality }));
+      this.requestUpdate();
+    },
+  });
   private readonly gateClient = new GateClient(this, {
     fingerprint: async () => this.selfFingerprint ?? fingerprintOf(this.certificate ?? (await persistentCertificate())!),
     report: (err) => this.call.report(err),
@@ -180,8 +254,16 @@ export class KibitzRoomElement extends LitElement {
     prepare: () => this.roomOptions(),
     created: (engine) => {
       if (!this.room) this.room = engine.room;
+      this.local.announce(engine);
+      this.chat.clear();
+      this.files.clear();
     },
-    ended: () => this.local.stop(),
+    chat: (peer, text, at) => this.chat.received(peer.name || this.texts.guest, text, new Date(at)),
+    ended: () => {
+      this.local.stop();
+      this.levels.stop();
+      this.linkQuality.stop();
+    },
     canPrompt: () => !this.headless,
   });
   /** Pins of peers whose safety code this browser's user confirmed; every Room reads them afresh. */
@@ -199,6 +281,25 @@ export class KibitzRoomElement extends LitElement {
     admit: (id: string) => void this.admit(id).catch(quiet),
     deny: (id: string) => void this.deny(id).catch(quiet),
   };
+  // The built-in UI's own state (ui/): chat, outgoing files, the pre-join panel.
+  private readonly chat = new ChatPanel(this, (text) => this.sendChat(text));
+  private readonly files = new FilesPanel(this, (file, onProgress) =>
+    this.sendFile(file, { name: file.name, type: file.type, onProgress }),
+  );
+  private readonly preJoin = new PreJoin(this, {
+    join: () => void this.join().catch(quiet),
+    setMicrophone: (on) => void this.setMicrophone(on).catch(quiet),
+    setCamera: (on) => void this.setCamera(on).catch(quiet),
+    setDevice: (kind, id) => void Promise.resolve(this.devicesApi.setDevice?.(kind, id)).catch(quiet),
+    setName: (name) => void (this.name = name),
+    level: () => this.devicesApi.audioLevel?.(this.selfId ?? 'self') ?? 0,
+    startPreview: () => void Promise.resolve(this.devicesApi.startPreview?.()).catch(quiet),
+  });
+  /** The strings in use: `strings` over the defaults. */
+  private texts: KibitzStrings = defaultStrings;
+  /** The tile shown first and large (a participant id, or `id:screen`). */
+  private pinned: string | null = null;
+  private peopleOpen = false;
 
   constructor() {
     super();
@@ -229,8 +330,12 @@ export class KibitzRoomElement extends LitElement {
   }
 
   /** Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, … }`. */
-  get participants(): Participant[] {
-    return this.call.participants;
+  get participants(): CallParticipant[] {
+    return this.call.participants.map((p) => ({
+      ...p,
+      speaking: this.levels.speaking(p.self ? SELF : p.id),
+      quality: p.self ? null : this.linkQuality.get(p.id),
+    }));
   }
 
   /**
@@ -430,6 +535,27 @@ export class KibitzRoomElement extends LitElement {
   }
 
   /**
+   * Send a chat message to every other participant: what the built-in chat panel sends. It
+   * travels as the reserved JSON value `{ kibitz: 'chat', text }` on the same channel as
+   * `send()` and arrives as `kibitz-chat` (never `kibitz-message`). At most 4000 characters;
+   * throws ERR_SEND for an empty or longer text, or when this participant is not granted
+   * `chat` (the others would drop it), ERR_NOT_JOINED outside a call.
+   */
+  sendChat(text: string): void {
+    try {
+      if (!this.engine) throw notJoined();
+      if (typeof text !== 'string' || !text.trim()) throw new KibitzError('ERR_SEND', 'a chat message needs some text');
+      if (text.length > MAX_CHAT_TEXT) throw new KibitzError('ERR_SEND', `a chat message has at most ${MAX_CHAT_TEXT} characters`);
+      const self = this.participants.find((p) => p.self);
+      if (self && !self.grant.act.includes('chat')) throw new KibitzError('ERR_SEND', 'this participant is not granted chat');
+      this.engine.send(chatEnvelope(text));
+      this.chat.posted(self?.name || this.texts.guest, text);
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_SEND'));
+    }
+  }
+
+  /**
    * Send a large binary payload (a File/Blob, ArrayBuffer or typed array) to everyone or to
    * one participant, chunked under backpressure so memory stays bounded. Each recipient is
    * asked first (`kibitz-file-offer`) and nothing is sent to it before it accepts; then it
@@ -451,14 +577,20 @@ export class KibitzRoomElement extends LitElement {
     }
   }
 
-  /** Turn the microphone on or off without renegotiating. */
+  /**
+   * Turn the microphone on or off without renegotiating. Before joining it sets what the call
+   * starts with (and mutes or unmutes the preview); a microphone that was lost opens again.
+   */
   setMicrophone(on: boolean): Promise<void> {
-    return this.withMedia((engine) => this.local.set('audio', on, engine));
+    return this.local.set('audio', on).catch((err: unknown) => Promise.reject(this.call.report(toKibitzError(err, 'ERR_MEDIA'))));
   }
 
-  /** Turn the camera on or off without renegotiating (off releases the device). */
+  /**
+   * Turn the camera on or off without renegotiating (off releases the device). Before joining
+   * it sets whether the call starts with the camera, and turns the preview's camera on or off.
+   */
   setCamera(on: boolean): Promise<void> {
-    return this.withMedia((engine) => this.local.set('video', on, engine));
+    return this.local.set('video', on).catch((err: unknown) => Promise.reject(this.call.report(toKibitzError(err, 'ERR_MEDIA'))));
   }
 
   /** Share a screen or window; the browser asks which. */
@@ -482,6 +614,124 @@ export class KibitzRoomElement extends LitElement {
     return this.call.stream(peerId, kind);
   }
 
+  // ---- devices, speaking and link quality -----------------------------------------------------
+
+  /**
+   * (read-only) The cameras, microphones and speakers this browser offers, from
+   * `enumerateDevices()`, read again on `devicechange`: `{ kind, deviceId, groupId, label,
+   * selected }`. One entry per kind is `selected`: the device in use, else the one chosen with
+   * `setDevice()`, else the browser's default. Labels are empty until the page may use media.
+   */
+  get devices(): CallDevice[] {
+    return this.deviceList.entries;
+  }
+
+  /**
+   * (read-only) The speaker chosen with `setDevice('speaker', id)`, or null for the default
+   * output: media elements that play the call (`getStream()` of others) call
+   * `setSinkId(speakerId)` with it.
+   */
+  get speakerId(): string | null {
+    return this.deviceList.preferred('speaker');
+  }
+
+  /**
+   * (read-only) This peer's camera and microphone stream, as a preview before joining
+   * (`startPreview()`) and in the call (the same stream as `getStream(selfId)`); null while no
+   * device is open. A new stream object after every change, so a `<video>` re-binds.
+   */
+  get previewStream(): MediaStream | null {
+    return this.local.camera;
+  }
+
+  /** (read-only) Whether the microphone is on: in a call, it is sending; before joining, the call will start with it on. */
+  get microphoneOn(): boolean {
+    return this.local.micOn;
+  }
+
+  /** (read-only) Whether the camera is on: in a call, it is sending; before joining, the call will start with it on. */
+  get cameraOn(): boolean {
+    return this.local.cameraOn;
+  }
+
+  /**
+   * Use another camera, microphone or speaker (`deviceId` from `devices`). In a call a camera or
+   * microphone switches live on every link (no renegotiation), keeping its mute or camera-off
+   * state; a speaker becomes `speakerId`. Before joining it is the device the preview and the
+   * call open. An unknown kind or device rejects with ERR_BAD_DEVICE; a device that fails to
+   * open, with ERR_MEDIA. Either way the call goes on as it was.
+   */
+  async setDevice(kind: CallDeviceKind, deviceId: string): Promise<void> {
+    try {
+      if (!isDeviceKind(kind)) throw new KibitzError('ERR_BAD_DEVICE', `no such device kind: ${String(kind)} (camera, microphone or speaker)`);
+      if (typeof deviceId !== 'string' || !(await this.deviceList.has(kind, deviceId))) {
+        throw new KibitzError('ERR_BAD_DEVICE', `no ${kind} with that deviceId`);
+      }
+      this.deviceList.choose(kind, deviceId);
+      if (kind !== 'speaker') await this.local.switchDevice(kind === 'camera' ? 'video' : 'audio');
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_MEDIA'));
+    }
+  }
+
+  /**
+   * Open the camera and microphone before joining, as the `media` attribute, `setCamera()`,
+   * `setMicrophone()` and `setDevice()` say, to show them (`previewStream`) and measure the
+   * microphone (`audioLevel(null)`). `join()` then sends these tracks instead of opening new
+   * ones. Call it from a click where a browser asks for permission. Rejects with ERR_MEDIA (no
+   * device, no permission), ERR_BAD_ATTRIBUTE (a bad `media`); does nothing in a call.
+   */
+  async startPreview(): Promise<void> {
+    try {
+      if (this.mediaSink()) return;
+      await this.local.preview(parseMedia(this.media));
+      void this.deviceList.refresh();
+    } catch (err) {
+      throw this.call.report(toKibitzError(err, 'ERR_MEDIA'));
+    }
+  }
+
+  /** Close the preview's camera and microphone (nothing in a call: `leave()` releases them). */
+  stopPreview(): void {
+    if (!this.mediaSink()) this.local.stop();
+  }
+
+  /**
+   * The audio level of a participant's microphone as this browser hears it, 0 (silence) to 1,
+   * read every 120 ms with Web Audio: for a level meter (read it when rendering or on a timer).
+   * `null` (or `selfId`) is this peer's own microphone, also in the preview before joining. 0
+   * for a muted or unknown participant.
+   */
+  audioLevel(peerId: string | null): number {
+    return this.levels.level(peerId === null || peerId === this.selfId ? SELF : peerId);
+  }
+
+  /** The engine, while it takes tracks: a call in progress or on its way. */
+  private mediaSink(): Room | null {
+    const engine = this.engine;
+    return engine && (engine.state === 'connecting' || engine.state === 'joined' || engine.state === 'waiting') ? engine : null;
+  }
+
+  /** A capture device went away mid-call or mid-preview: say so, and read the device list again. */
+  private deviceLost(kind: CaptureKind): void {
+    const name = kind === 'audio' ? 'microphone' : 'camera';
+    this.call.report(new KibitzError('ERR_DEVICE_LOST', `the ${name} stopped (unplugged or taken by another app); the call goes on without it`));
+    void this.deviceList.refresh();
+  }
+
+  /** The audio tracks to measure: this peer's while its microphone is on, and each remote one that is not muted. */
+  private measuredTracks(): Map<string, MediaStreamTrack> {
+    const tracks = new Map<string, MediaStreamTrack>();
+    const own = this.local.camera?.getAudioTracks()[0];
+    if (own?.enabled && own.readyState === 'live') tracks.set(SELF, own);
+    if (!this.mediaSink()) return tracks;
+    for (const peer of this.call.participants) {
+      const track = peer.self || !peer.audio ? undefined : this.call.stream(peer.id, 'camera')?.getAudioTracks()[0];
+      if (track?.readyState === 'live') tracks.set(peer.id, track);
+    }
+    return tracks;
+  }
+
   // ---- lifecycle ----------------------------------------------------------------------------
 
   override connectedCallback(): void {
@@ -498,6 +748,7 @@ export class KibitzRoomElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('strings')) this.texts = mergeStrings(this.strings);
     // A human-chosen room name is stretched before use (slow on purpose): start as soon as it is known.
     if ((changed.has('room') || changed.has('gate')) && this.room.trim()) {
       void deriveRoomKeys(this.room, this.gateClient.gateText()).catch(quiet);
@@ -576,15 +827,31 @@ export class KibitzRoomElement extends LitElement {
   }
 
   // ---- rendering ----------------------------------------------------------------------------
+  // The element is a thin shell: each piece of the UI is a file in ui/ (tile, pre-join, chat,
+  // files, participant list, host panel, strings). They render into this one shadow root, so
+  // every part is the element's own and `kibitz-room::part(…)` reaches it.
+
+  /** What the devices side of the element offers, read by name (members it may not have yet read as absent). */
+  private get devicesApi(): Partial<DevicesApi> {
+    return this as unknown as Partial<DevicesApi>;
+  }
+
+  /** The roster as the tiles show it: with speaking and link quality where the element measures them. */
+  private shown(): ShownParticipant[] {
+    return this.participants as ShownParticipant[];
+  }
 
   private tiles(): Tile[] {
     const tiles: Tile[] = [];
-    for (const peer of this.participants) {
+    for (const peer of this.shown()) {
       const camera = peer.self ? this.local.camera : this.call.stream(peer.id, 'camera');
       tiles.push({ key: peer.id, peer, stream: camera ?? new MediaStream(), screen: false });
       const screen = peer.self ? this.local.screen : this.call.stream(peer.id, 'screen');
       if (peer.screen && screen) tiles.push({ key: `${peer.id}:screen`, peer, stream: screen, screen: true });
     }
+    // The pinned tile comes first (and spans the grid).
+    const pinned = tiles.findIndex((t) => t.key === this.pinned);
+    if (pinned > 0) tiles.unshift(...tiles.splice(pinned, 1));
     return tiles;
   }
 
@@ -607,11 +874,43 @@ export class KibitzRoomElement extends LitElement {
     this.renderRoot.querySelector<HTMLElement>(`[data-peer="${peerId}"] [part~="${part}"]`)?.focus();
   }
 
+  private togglePin(key: string): void {
+    this.pinned = this.pinned === key ? null : key;
+    this.requestUpdate();
+  }
+
   private stateText(): string {
-    return stateLine(this.state, this.participants.length - 1, this.call.reconnecting.size > 0, this.call.lastError);
+    return stateLine(this.texts, this.state, this.participants.length - 1, this.call.reconnecting.size > 0, this.call.lastError);
+  }
+
+  /** What the pre-join panel shows: the preview (or the call's own stream) and the media the call asks for. */
+  private preJoinState(busy: boolean) {
+    let wants = { audio: false, video: false };
+    try {
+      wants = parseMedia(this.media);
+    } catch {
+      // A bad `media` is reported on join.
+    }
+    const stream = this.devicesApi.previewStream ?? this.local.camera;
+    const live = (t: MediaStreamTrack) => t.readyState === 'live';
+    return {
+      wants,
+      devices: this.devicesApi.devices ?? [],
+      preview: stream,
+      micOn: stream?.getAudioTracks().some((t) => live(t) && t.enabled) ?? false,
+      cameraOn: stream?.getVideoTracks().some(live) ?? false,
+      name: this.name,
+      busy,
+      canPickSpeaker: canPickSpeaker(),
+    };
+  }
+
+  protected override updated(): void {
+    applySpeaker(this.renderRoot, this.devicesApi.speakerId ?? '');
   }
 
   override render() {
+    const s = this.texts;
     const others = this.participants.filter((p) => !p.self);
     if (this.headless) {
       return html`${others.map((p) => html`<audio hidden autoplay .srcObject=${this.call.stream(p.id, 'camera')}></audio>`)}`;
@@ -619,42 +918,78 @@ export class KibitzRoomElement extends LitElement {
     const inCall = this.state === 'joined';
     const busy = this.state === 'connecting' || this.state === 'waiting';
     const blocked = this.state === 'waiting' || this.state === 'refused' || this.state === 'kicked';
+    const preJoin = this.preJoinState(busy);
+    if (this.state === 'idle' && (preJoin.wants.audio || preJoin.wants.video)) this.preJoin.offerPreview(() => this.state === 'idle');
+    const tiles = this.tiles();
+    const self = this.participants.find((p) => p.self);
+    const canChat = self?.grant.act.includes('chat') ?? false;
+    const canSendFiles = (self?.grant.act.includes('files') ?? false) && others.length > 0;
     return html`
       <div part="base" class="base ${this.state}">
         <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
         ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
-        ${this.isHost && inCall ? hostMenuView(this, this.hostActions) : nothing}
-        ${inCall || busy ? nothing : this.gateClient.view(() => void this.join().catch(quiet))}
-        ${filesView(this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
-        <div part="grid" class="grid" role="list" aria-label="Participants" ?hidden=${blocked}>
-          ${this.tiles().map((tile) =>
-            tileView(
-              tile,
-              this.isHost ? () => void this.kick(tile.peer.id).catch(quiet) : null,
-              inCall ? this.verifyControls(tile.peer) : null,
-            ),
-          )}
-        </div>
-        <div part="controls" class="controls" role="toolbar" aria-label="Call controls">
+        ${this.isHost && inCall ? hostPanelView(s, this, this.hostActions) : nothing}
+        ${this.preJoin.render(s, preJoin, !inCall, busy ? nothing : this.gateClient.view(() => void this.join().catch(quiet), s))}
+        ${this.files.render(s, this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
+        <div class="stage">
+          ${
+            tiles.length
+              ? html`<div part="grid" class="grid" role="list" aria-label=${s.participantsGrid} ?hidden=${blocked}>
+                ${tiles.map((tile) =>
+                  tileView(tile, {
+                    strings: s,
+                    pinned: tile.key === this.pinned,
+                    togglePin: () => this.togglePin(tile.key),
+                    verify: inCall ? this.verifyControls(tile.peer) : null,
+                  }),
+                )}
+              </div>`
+              : nothing
+          }
           ${
             inCall
-              ? html`<button part="button leave" class="leave" @click=${() => this.leave()}>Leave</button>`
-              : html`<button part="button join" class="join" ?disabled=${busy} @click=${() => void this.join().catch(quiet)}>
-                ${busy ? 'Joining…' : 'Join call'}
-              </button>`
+              ? html`<div class="side">
+                ${
+                  this.peopleOpen
+                    ? peopleView(this.shown(), { strings: s, kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null })
+                    : nothing
+                }
+                ${this.chat.render(s, canChat)}
+              </div>`
+              : nothing
           }
-          <button part="button mic" aria-pressed=${String(this.local.micOn)} ?disabled=${!inCall}
-            @click=${() => void this.setMicrophone(!this.local.micOn).catch(quiet)}>${this.local.micOn ? 'Mute' : 'Unmute'}</button>
-          <button part="button camera" aria-pressed=${String(this.local.cameraOn)} ?disabled=${!inCall}
-            @click=${() => void this.setCamera(!this.local.cameraOn).catch(quiet)}>${this.local.cameraOn ? 'Camera off' : 'Camera on'}</button>
-          <button part="button screen" aria-pressed=${String(this.local.screenOn)} ?disabled=${!inCall}
-            @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(quiet)}>
-            ${this.local.screenOn ? 'Stop sharing' : 'Share screen'}
-          </button>
         </div>
+        ${
+          inCall
+            ? html`<div part="controls" class="controls" role="toolbar" aria-label=${s.controls}>
+              <button part="button leave" class="leave" @click=${() => this.leave()}>${s.leave}</button>
+              <button part="button mic" aria-pressed=${String(this.local.micOn)}
+                @click=${() => void this.setMicrophone(!this.local.micOn).catch(quiet)}>${this.local.micOn ? s.mute : s.unmute}</button>
+              <button part="button camera" aria-pressed=${String(this.local.cameraOn)}
+                @click=${() => void this.setCamera(!this.local.cameraOn).catch(quiet)}>${this.local.cameraOn ? s.cameraOff : s.cameraOn}</button>
+              <button part="button screen" aria-pressed=${String(this.local.screenOn)}
+                @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(quiet)}>
+                ${this.local.screenOn ? s.stopSharing : s.shareScreen}
+              </button>
+              ${this.files.button(s, canSendFiles)} ${this.chat.toggleButton(s)}
+              <button part="button people-toggle" aria-pressed=${String(this.peopleOpen)}
+                @click=${() => ((this.peopleOpen = !this.peopleOpen), this.requestUpdate())}>${s.people}</button>
+            </div>`
+            : nothing
+        }
       </div>
     `;
   }
+}
+
+/** The devices side of the element, as the built-in UI uses it. */
+interface DevicesApi {
+  devices: MediaDeviceEntry[];
+  setDevice(kind: DeviceKind, deviceId: string): Promise<void>;
+  startPreview(): Promise<void>;
+  previewStream: MediaStream | null;
+  audioLevel(peerId: string): number;
+  speakerId: string;
 }
 
 /** `file-limits` as JSON text or an object; the engine checks the fields. */
@@ -669,6 +1004,8 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
 }
 
 const notJoined = () => new KibitzError('ERR_NOT_JOINED', 'join the room first');
+/** The key of this peer's own level (no participant id is empty). */
+const SELF = '';
 const fingerprintOf = (certificate: RTCCertificate) => normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null;
 /** A button's failure is already reported as `kibitz-error`. */
 const quiet = () => undefined;

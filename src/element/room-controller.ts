@@ -31,7 +31,9 @@ import {
   KibitzAuditEvent,
   KibitzStateEvent,
   KibitzTrackEvent,
+  KibitzChatEvent,
 } from './events.js';
+import { chatText, isChatEnvelope } from './ui/chat.js';
 
 export interface RoomControllerHooks {
   /** Everything a Room needs, read from the element (attributes, certificate, local media). Throws on a bad attribute. */
@@ -42,6 +44,8 @@ export interface RoomControllerHooks {
   ended(): void;
   /** Whether the element can show its own file prompt (false when headless). */
   canPrompt(): boolean;
+  /** A chat message from another participant (before `kibitz-chat` fires). */
+  chat?(peer: Participant, text: string, at: number): void;
 }
 
 /** A file offer the element's own prompt is asking about. */
@@ -250,7 +254,10 @@ export class RoomController implements ReactiveController {
         else this.reconnecting.delete(detail.peerId);
         fire(new KibitzConnectionEvent(detail));
       }),
-      engine.on('message', (detail) => tell(new KibitzMessageEvent(detail))),
+      engine.on('message', (detail) => {
+        if (isChatEnvelope(detail.data)) return this.chatted(detail.peerId, detail.data);
+        tell(new KibitzMessageEvent(detail));
+      }),
       engine.on('offer', (offer) => this.offered(offer)),
       engine.on('file', (detail) => {
         this.keep(detail);
@@ -311,6 +318,16 @@ export class RoomController implements ReactiveController {
     const from = this.participants.find((p) => p.id === file.peerId)?.name || 'Guest';
     this.saved = [...this.saved, { id: file.id, name: file.name || 'file', from, url: URL.createObjectURL(file.data) }];
     this.host.requestUpdate();
+  }
+
+  /** The reserved chat envelope: `kibitz-chat`, never `kibitz-message`; a malformed one is dropped. */
+  private chatted(peerId: string, data: unknown): void {
+    const text = chatText(data);
+    const peer = this.participants.find((p) => p.id === peerId);
+    if (text === null || !peer) return;
+    const at = Date.now();
+    this.hooks.chat?.(peer, text, at);
+    this.host.dispatchEvent(new KibitzChatEvent({ peer, text, at }));
   }
 
   /** `kibitz-track` names the participant, so it fires once the peer is in the roster. */

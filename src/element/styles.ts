@@ -59,7 +59,7 @@ export const styles = css`
     font-size: 0.85em;
   }
   .muted {
-    color: var(--kibitz-danger, #d64545);
+    color: #ffb4a8;
   }
   .notice {
     padding: 2em 1em;
@@ -97,12 +97,178 @@ export const styles = css`
     opacity: 0.85;
   }
   .kick {
+    margin-left: auto;
+    padding: 0.25em 0.6em;
+    font-size: 0.8em;
+    background: var(--kibitz-danger, #c13838);
+  }
+  .tile.pinned {
+    grid-column: 1 / -1;
+    order: -1;
+  }
+  .tile.speaking {
+    outline: 3px solid var(--kibitz-speaking, #7ee2a8);
+    outline-offset: -3px;
+  }
+  .tile:fullscreen {
+    aspect-ratio: auto;
+    border-radius: 0;
+  }
+  .tile-actions {
     position: absolute;
     top: 6px;
     right: 6px;
+    display: flex;
+    gap: 4px;
+  }
+  .tile-actions button {
     padding: 0.25em 0.6em;
     font-size: 0.8em;
-    background: var(--kibitz-danger, #d64545);
+    background: rgb(0 0 0 / 0.6);
+  }
+  .tile-actions button[aria-pressed='true'] {
+    background: var(--kibitz-accent, #2b63d6);
+  }
+  .quality.poor {
+    color: #ffb4a8;
+  }
+  .quality.fair {
+    color: #ffe08a;
+  }
+  .stage {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--kibitz-gap, 8px);
+    align-items: flex-start;
+  }
+  .stage > .grid {
+    flex: 3 1 var(--kibitz-tile-min, 220px);
+  }
+  .side {
+    flex: 1 1 240px;
+    display: flex;
+    flex-direction: column;
+    gap: var(--kibitz-gap, 8px);
+  }
+  .side:empty {
+    display: none;
+  }
+  .panel,
+  .prejoin {
+    display: flex;
+    flex-direction: column;
+    gap: 6px;
+    padding: var(--kibitz-gap, 8px);
+    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
+    border-radius: var(--kibitz-radius, 10px);
+  }
+  .panel-heading {
+    margin: 0;
+    font-size: 1em;
+  }
+  .people-list,
+  .chat-messages {
+    margin: 0;
+    padding: 0;
+    list-style: none;
+    display: flex;
+    flex-direction: column;
+    gap: 4px;
+  }
+  .person {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 6px;
+  }
+  .person[part~='speaking'] .person-name {
+    text-decoration: underline;
+    text-decoration-color: var(--kibitz-speaking, #7ee2a8);
+    text-decoration-thickness: 2px;
+  }
+  .chat-log {
+    max-height: 18em;
+    overflow-y: auto;
+  }
+  .chat-name {
+    font-weight: 600;
+  }
+  .chat-time {
+    margin-left: 6px;
+    font-size: 0.85em;
+  }
+  .chat-text {
+    margin: 0;
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+  }
+  .chat-form {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 6px;
+  }
+  .chat-form textarea {
+    flex: 1 1 12em;
+  }
+  .hint,
+  .chat-error {
+    flex-basis: 100%;
+    margin: 0;
+    font-size: 0.85em;
+  }
+  .chat-error {
+    color: #ffb4a8;
+  }
+  .unread {
+    display: inline-block;
+    min-width: 1.4em;
+    padding: 0 0.3em;
+    border-radius: 1em;
+    background: var(--kibitz-danger, #c13838);
+    font-size: 0.85em;
+    text-align: center;
+  }
+  .prejoin-fields {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: flex-end;
+    gap: var(--kibitz-gap, 8px);
+  }
+  .preview-box {
+    max-width: 320px;
+    aspect-ratio: 4 / 3;
+    display: grid;
+    place-items: center;
+    background: #000;
+    border-radius: var(--kibitz-radius, 10px);
+    overflow: hidden;
+  }
+  .field {
+    display: flex;
+    flex-direction: column;
+    gap: 2px;
+    font-size: 0.9em;
+  }
+  input,
+  select,
+  textarea {
+    font: inherit;
+    color: inherit;
+    background: color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 8%, var(--kibitz-background, #111418));
+    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 40%, transparent);
+    border-radius: calc(var(--kibitz-radius, 10px) / 2);
+    padding: 0.35em 0.5em;
+  }
+  progress {
+    width: 8em;
+  }
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
   }
   .verify {
     position: absolute;
@@ -144,17 +310,17 @@ export const styles = css`
   button {
     font: inherit;
     color: inherit;
-    background: var(--kibitz-accent, #3d7cf5);
+    background: var(--kibitz-accent, #2b63d6);
     border: 0;
     border-radius: var(--kibitz-radius, 10px);
     padding: 0.5em 1em;
     cursor: pointer;
   }
   button[aria-pressed='false'] {
-    background: color-mix(in srgb, var(--kibitz-accent, #3d7cf5) 35%, transparent);
+    background: color-mix(in srgb, var(--kibitz-accent, #2b63d6) 35%, transparent);
   }
   button.leave {
-    background: var(--kibitz-danger, #d64545);
+    background: var(--kibitz-danger, #c13838);
   }
   button:disabled {
     opacity: 0.45;
@@ -163,9 +329,19 @@ export const styles = css`
   .files a {
     color: inherit;
   }
+  .files a.download {
+    padding: 0.3em 0.8em;
+    border-radius: var(--kibitz-radius, 10px);
+    background: var(--kibitz-accent, #2b63d6);
+    text-decoration: none;
+  }
   button:focus-visible,
-  .files a:focus-visible {
-    outline: 3px solid var(--kibitz-accent, #3d7cf5);
+  .files a:focus-visible,
+  input:focus-visible,
+  select:focus-visible,
+  textarea:focus-visible,
+  .chat-log:focus-visible {
+    outline: 3px solid var(--kibitz-accent, #2b63d6);
     outline-offset: 2px;
   }
 `;

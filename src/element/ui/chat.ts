@@ -1,0 +1,169 @@
+// The chat: its envelope on the engine's data channel, and the panel that shows it.
+//
+// A chat message travels as the JSON value `{ "kibitz": "chat", "text": "…" }` through the same
+// channel as `send()`. Such values are reserved: they arrive as `kibitz-chat`, never as
+// `kibitz-message`, so a page's own data cannot be taken for chat or the other way round.
+import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { live } from 'lit/directives/live.js';
+import type { KibitzStrings } from './strings.js';
+
+/** The most characters one chat message carries. */
+export const MAX_CHAT_TEXT = 4000;
+/** The most messages the panel keeps; older ones scroll away for good. */
+const KEPT = 200;
+
+export interface ChatEnvelope {
+  kibitz: 'chat';
+  text: string;
+}
+
+export const chatEnvelope = (text: string): ChatEnvelope => ({ kibitz: 'chat', text });
+
+/** Whether `data` is in the reserved chat envelope (well-formed or not). */
+export const isChatEnvelope = (data: unknown): data is { kibitz: 'chat' } =>
+  typeof data === 'object' && data !== null && !Array.isArray(data) && (data as { kibitz?: unknown }).kibitz === 'chat';
+
+/** The text of a well-formed chat envelope, or null. */
+export function chatText(data: unknown): string | null {
+  if (!isChatEnvelope(data)) return null;
+  const text = (data as { text?: unknown }).text;
+  return typeof text === 'string' && text.trim() && text.length <= MAX_CHAT_TEXT ? text : null;
+}
+
+export interface ChatEntry {
+  key: number;
+  name: string;
+  text: string;
+  at: Date;
+  self: boolean;
+}
+
+type ChatHost = ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment };
+
+/** The chat panel's state: the messages, whether it is open, how many arrived unseen. */
+export class ChatPanel implements ReactiveController {
+  messages: ChatEntry[] = [];
+  open = false;
+  unread = 0;
+  /** Why the last message was not sent (shown until the next try). */
+  error: string | null = null;
+  private draft = '';
+  private counter = 0;
+  private scrollPending = false;
+
+  constructor(
+    private readonly host: ChatHost,
+    private readonly send: (text: string) => void,
+  ) {
+    host.addController(this);
+  }
+
+  hostUpdated(): void {
+    if (!this.scrollPending) return;
+    this.scrollPending = false;
+    const log = this.host.renderRoot.querySelector<HTMLElement>('.chat-log');
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+
+  /** A message from someone else. */
+  received(name: string, text: string, at: Date): void {
+    this.add({ key: ++this.counter, name, text, at, self: false });
+    if (!this.open) this.unread++;
+  }
+
+  /** A message this peer sent (from the panel, or the page's `sendChat()`). */
+  posted(name: string, text: string): void {
+    this.add({ key: ++this.counter, name, text, at: new Date(), self: true });
+  }
+
+  /** A new call starts with an empty chat. */
+  clear(): void {
+    this.messages = [];
+    this.unread = 0;
+    this.error = null;
+    this.host.requestUpdate();
+  }
+
+  /** Open or close the panel; opening reads every message and puts the cursor in the field. */
+  async toggle(open = !this.open): Promise<void> {
+    this.open = open;
+    if (open) this.unread = 0;
+    this.scrollPending = open;
+    this.host.requestUpdate();
+    await this.host.updateComplete;
+    const target = open ? '[part~="chat-input"]' : '[part~="chat-toggle"]';
+    this.host.renderRoot.querySelector<HTMLElement>(target)?.focus();
+  }
+
+  private add(entry: ChatEntry): void {
+    this.messages = [...this.messages.slice(-(KEPT - 1)), entry];
+    this.scrollPending = true;
+    this.host.requestUpdate();
+  }
+
+  private submit(): void {
+    const text = this.draft;
+    if (!text.trim()) return;
+    try {
+      this.send(text);
+    } catch (err) {
+      // Also reported as `kibitz-error`; the draft stays, to try again.
+      this.error = err instanceof Error ? err.message : String(err);
+      this.host.requestUpdate();
+      return;
+    }
+    this.error = null;
+    this.draft = '';
+    this.host.requestUpdate();
+  }
+
+  /** The toolbar button that opens the panel, with the unread count while it is closed. */
+  toggleButton(s: KibitzStrings): TemplateResult {
+    const unread = !this.open && this.unread > 0;
+    return html`<button part="button chat-toggle" aria-pressed=${String(this.open)} aria-controls="chat-panel"
+      aria-label=${unread ? s.chatUnread(this.unread) : s.chat} @click=${() => void this.toggle()}>
+      ${s.chat}${unread ? html` <span part="unread" class="unread" aria-hidden="true">${this.unread}</span>` : nothing}
+    </button>`;
+  }
+
+  /** The panel: the log (a live region), then the field. */
+  render(s: KibitzStrings, canSend: boolean): TemplateResult {
+    // Escape closes the panel (handled on the section); Enter sends, Shift+Enter is a new line.
+    const keydown = (e: KeyboardEvent) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.submit();
+      }
+    };
+    return html`
+      <section part="chat" class="panel chat" id="chat-panel" aria-labelledby="chat-heading" ?hidden=${!this.open}
+        @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && (e.preventDefault(), void this.toggle(false))}>
+        <h2 id="chat-heading" class="panel-heading">${s.chatHeading}</h2>
+        <div part="chat-log" class="chat-log" role="log" aria-live="polite" aria-label=${s.chatLog} tabindex="0">
+          ${
+            this.messages.length
+              ? html`<ol class="chat-messages">
+                ${this.messages.map(
+                  (m) => html`<li part="chat-message${m.self ? ' self' : ''}" class="chat-message">
+                    <span part="chat-name" class="chat-name">${m.name}</span>
+                    <time part="chat-time" class="chat-time quiet" datetime=${m.at.toISOString()}>${s.time(m.at)}</time>
+                    <p part="chat-text" class="chat-text">${m.text}</p>
+                  </li>`,
+                )}
+              </ol>`
+              : html`<p class="quiet">${s.chatEmpty}</p>`
+          }
+        </div>
+        <form class="chat-form" @submit=${(e: Event) => (e.preventDefault(), this.submit())}>
+          <label for="chat-input" class="sr-only">${s.chatInput}</label>
+          <textarea part="chat-input" id="chat-input" rows="2" maxlength=${MAX_CHAT_TEXT} ?disabled=${!canSend}
+            aria-describedby="chat-hint" .value=${live(this.draft)}
+            @input=${(e: Event) => (this.draft = (e.target as HTMLTextAreaElement).value)} @keydown=${keydown}></textarea>
+          <button part="button chat-send" ?disabled=${!canSend}>${s.chatSend}</button>
+          <p id="chat-hint" class="quiet hint">${s.chatHint}</p>
+          ${this.error ? html`<p part="chat-error" class="chat-error" role="alert">${s.chatFailed(this.error)}</p>` : nothing}
+        </form>
+      </section>
+    `;
+  }
+}
