@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'tmp/', 'custom-elements.json', 'test/vectors/', '.turn/'] },
+  { ignores: ['dist/', 'node_modules/', 'tmp/', 'custom-elements.json', 'test/vectors/', '.turn/', 'examples/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -45,6 +45,11 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts'],
     languageOptions: { globals: { ...globals.mocha } },
+  },
+  // The framework examples: browser code, JSX in the React one (the .vue file is left to Vue's compiler).
+  {
+    files: ['examples/*/src/**/*.{js,jsx}'],
+    languageOptions: { globals: { ...globals.browser }, parserOptions: { ecmaFeatures: { jsx: true } } },
   },
   // Node scripts, configs, the bench driver, the demo server, e2e and soak drivers.
   {
