@@ -12,6 +12,8 @@ export type KibitzErrorCode =
   | 'ERR_NO_RELAY'
   | 'ERR_ICE_SERVERS'
   | 'ERR_MEDIA'
+  | 'ERR_BAD_DEVICE'
+  | 'ERR_DEVICE_LOST'
   | 'ERR_SEND'
   | 'ERR_TOO_LARGE'
   | 'ERR_TRANSFER_REFUSED'

@@ -11,6 +11,7 @@ import type { SafetyAlarm, Trust } from '../engine/safety.js';
 import type { GateMethod, GateReason } from '../crypto/gate.js';
 import type { LeaveReason } from '../engine/protocol.js';
 import type { FileOffer, Grant, IncomingFile, Participant, RoomState } from '../engine/room.js';
+import type { CallParticipant, LinkQuality, MediaDeviceEntry } from './call-types.js';
 
 export interface KibitzStateDetail {
   /** This peer's connection state. */
@@ -293,6 +294,45 @@ export class KibitzChatEvent extends KibitzEvent<KibitzChatDetail> {
   }
 }
 
+/** The devices this browser offers, or the one selected for a kind, changed. */
+export interface KibitzDevicesDetail {
+  /** Every camera, microphone and speaker, as `devices` lists them (`selected` marks the one in use or chosen). */
+  devices: MediaDeviceEntry[];
+}
+/** The device list or the selection changed (a device was plugged in or out, chosen, opened or lost). */
+export class KibitzDevicesEvent extends KibitzEvent<KibitzDevicesDetail> {
+  constructor(detail: KibitzDevicesDetail) {
+    super('kibitz-devices', detail);
+  }
+}
+
+/** A participant started or stopped speaking. */
+export interface KibitzSpeakingDetail {
+  /** The participant (possibly this peer, `peer.self`), as `participants` shows it. */
+  peer: CallParticipant;
+  speaking: boolean;
+}
+/** A participant started or stopped speaking, as this browser hears it. */
+export class KibitzSpeakingEvent extends KibitzEvent<KibitzSpeakingDetail> {
+  constructor(detail: KibitzSpeakingDetail) {
+    super('kibitz-speaking', detail);
+  }
+}
+
+/** The quality of the direct link to a participant changed. */
+export interface KibitzQualityDetail {
+  /** The participant at the other end of the link, as `participants` shows it. */
+  peer: CallParticipant;
+  /** `good`, `fair` or `poor`, from round-trip time and packet loss. */
+  quality: LinkQuality;
+}
+/** The quality of the direct link to a participant changed. */
+export class KibitzQualityEvent extends KibitzEvent<KibitzQualityDetail> {
+  constructor(detail: KibitzQualityDetail) {
+    super('kibitz-quality', detail);
+  }
+}
+
 /** Every `kibitz-*` event by name. */
 export interface KibitzEventMap {
   'kibitz-state': KibitzStateEvent;
@@ -317,6 +357,9 @@ export interface KibitzEventMap {
   'kibitz-gate': KibitzGateEvent;
   'kibitz-grant': KibitzGrantEvent;
   'kibitz-audit': KibitzAuditEvent;
+  'kibitz-devices': KibitzDevicesEvent;
+  'kibitz-speaking': KibitzSpeakingEvent;
+  'kibitz-quality': KibitzQualityEvent;
   'kibitz-chat': KibitzChatEvent;
 }
 
