@@ -12,14 +12,13 @@ import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './config.js';
 import { iceServersFor } from './ice-servers.js';
-import type { DeviceKind, MediaDeviceEntry } from './call-types.js';
 import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
 import { FilesPanel } from './ui/files.js';
 import { hostPanelView } from './ui/host-panel.js';
 import { peopleView } from './ui/people.js';
 import { PreJoin } from './ui/prejoin.js';
 import { defaultStrings, mergeStrings, stateLine, type KibitzStrings } from './ui/strings.js';
-import { applySpeaker, canPickSpeaker, tileView, type ShownParticipant, type Tile } from './ui/tile.js';
+import { applySpeaker, canPickSpeaker, tileView, type Tile } from './ui/tile.js';
 import { LocalMedia, type CaptureKind } from './local-media.js';
 import { AudioLevels } from './audio-levels.js';
 import { DeviceList, isDeviceKind } from './devices.js';
@@ -290,10 +289,10 @@ export class KibitzRoomElement extends LitElement {
     join: () => void this.join().catch(quiet),
     setMicrophone: (on) => void this.setMicrophone(on).catch(quiet),
     setCamera: (on) => void this.setCamera(on).catch(quiet),
-    setDevice: (kind, id) => void Promise.resolve(this.devicesApi.setDevice?.(kind, id)).catch(quiet),
+    setDevice: (kind, id) => void this.setDevice(kind, id).catch(quiet),
     setName: (name) => void (this.name = name),
-    level: () => this.devicesApi.audioLevel?.(this.selfId ?? 'self') ?? 0,
-    startPreview: () => void Promise.resolve(this.devicesApi.startPreview?.()).catch(quiet),
+    level: () => this.audioLevel(null),
+    startPreview: () => void this.startPreview().catch(quiet),
   });
   /** The strings in use: `strings` over the defaults. */
   private texts: KibitzStrings = defaultStrings;
@@ -663,7 +662,8 @@ export class KibitzRoomElement extends LitElement {
    */
   async setDevice(kind: CallDeviceKind, deviceId: string): Promise<void> {
     try {
-      if (!isDeviceKind(kind)) throw new KibitzError('ERR_BAD_DEVICE', `no such device kind: ${String(kind)} (camera, microphone or speaker)`);
+      if (!isDeviceKind(kind))
+        throw new KibitzError('ERR_BAD_DEVICE', `no such device kind: ${String(kind)} (camera, microphone or speaker)`);
       if (typeof deviceId !== 'string' || !(await this.deviceList.has(kind, deviceId))) {
         throw new KibitzError('ERR_BAD_DEVICE', `no ${kind} with that deviceId`);
       }
@@ -715,7 +715,9 @@ export class KibitzRoomElement extends LitElement {
   /** A capture device went away mid-call or mid-preview: say so, and read the device list again. */
   private deviceLost(kind: CaptureKind): void {
     const name = kind === 'audio' ? 'microphone' : 'camera';
-    this.call.report(new KibitzError('ERR_DEVICE_LOST', `the ${name} stopped (unplugged or taken by another app); the call goes on without it`));
+    this.call.report(
+      new KibitzError('ERR_DEVICE_LOST', `the ${name} stopped (unplugged or taken by another app); the call goes on without it`),
+    );
     void this.deviceList.refresh();
   }
 
@@ -831,19 +833,9 @@ export class KibitzRoomElement extends LitElement {
   // files, participant list, host panel, strings). They render into this one shadow root, so
   // every part is the element's own and `kibitz-room::part(…)` reaches it.
 
-  /** What the devices side of the element offers, read by name (members it may not have yet read as absent). */
-  private get devicesApi(): Partial<DevicesApi> {
-    return this as unknown as Partial<DevicesApi>;
-  }
-
-  /** The roster as the tiles show it: with speaking and link quality where the element measures them. */
-  private shown(): ShownParticipant[] {
-    return this.participants as ShownParticipant[];
-  }
-
   private tiles(): Tile[] {
     const tiles: Tile[] = [];
-    for (const peer of this.shown()) {
+    for (const peer of this.participants) {
       const camera = peer.self ? this.local.camera : this.call.stream(peer.id, 'camera');
       tiles.push({ key: peer.id, peer, stream: camera ?? new MediaStream(), screen: false });
       const screen = peer.self ? this.local.screen : this.call.stream(peer.id, 'screen');
@@ -891,14 +883,12 @@ export class KibitzRoomElement extends LitElement {
     } catch {
       // A bad `media` is reported on join.
     }
-    const stream = this.devicesApi.previewStream ?? this.local.camera;
-    const live = (t: MediaStreamTrack) => t.readyState === 'live';
     return {
       wants,
-      devices: this.devicesApi.devices ?? [],
-      preview: stream,
-      micOn: stream?.getAudioTracks().some((t) => live(t) && t.enabled) ?? false,
-      cameraOn: stream?.getVideoTracks().some(live) ?? false,
+      devices: this.devices,
+      preview: this.previewStream,
+      micOn: this.microphoneOn,
+      cameraOn: this.cameraOn,
       name: this.name,
       busy,
       canPickSpeaker: canPickSpeaker(),
@@ -906,7 +896,7 @@ export class KibitzRoomElement extends LitElement {
   }
 
   protected override updated(): void {
-    applySpeaker(this.renderRoot, this.devicesApi.speakerId ?? '');
+    applySpeaker(this.renderRoot, this.speakerId ?? '');
   }
 
   override render() {
@@ -951,7 +941,7 @@ export class KibitzRoomElement extends LitElement {
               ? html`<div class="side">
                 ${
                   this.peopleOpen
-                    ? peopleView(this.shown(), { strings: s, kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null })
+                    ? peopleView(this.participants, { strings: s, kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null })
                     : nothing
                 }
                 ${this.chat.render(s, canChat)}
@@ -980,16 +970,6 @@ export class KibitzRoomElement extends LitElement {
       </div>
     `;
   }
-}
-
-/** The devices side of the element, as the built-in UI uses it. */
-interface DevicesApi {
-  devices: MediaDeviceEntry[];
-  setDevice(kind: DeviceKind, deviceId: string): Promise<void>;
-  startPreview(): Promise<void>;
-  previewStream: MediaStream | null;
-  audioLevel(peerId: string): number;
-  speakerId: string;
 }
 
 /** `file-limits` as JSON text or an object; the engine checks the fields. */

@@ -1,7 +1,7 @@
 // The participant list: everyone in the call with their state in words (host, muted, camera
 // off, speaking, link quality), and for the verified host a Remove action per participant.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { ShownParticipant } from './tile.js';
+import type { CallParticipant } from '../call-types.js';
 import type { KibitzStrings } from './strings.js';
 
 export interface PeopleContext {
@@ -10,7 +10,7 @@ export interface PeopleContext {
   kick: ((peerId: string) => void) | null;
 }
 
-export function peopleView(participants: ShownParticipant[], { strings: s, kick }: PeopleContext): TemplateResult {
+export function peopleView(participants: CallParticipant[], { strings: s, kick }: PeopleContext): TemplateResult {
   return html`
     <section part="people" class="panel people" aria-labelledby="people-heading">
       <h2 id="people-heading" class="panel-heading">${s.peopleHeading(participants.length)}</h2>

@@ -4,16 +4,13 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Participant } from '../../engine/room.js';
 import type { SafetyAlarm } from '../../engine/safety.js';
-import type { LinkQuality } from '../call-types.js';
+import type { CallParticipant } from '../call-types.js';
 import type { KibitzStrings } from './strings.js';
-
-/** A participant as a tile shows it: what the element measures may be missing. */
-export type ShownParticipant = Participant & { speaking?: boolean; quality?: LinkQuality | null };
 
 /** One tile: a camera (with audio) or a screen share. */
 export interface Tile {
   key: string;
-  peer: ShownParticipant;
+  peer: CallParticipant;
   stream: MediaStream;
   screen: boolean;
 }

@@ -1,0 +1,258 @@
+// The built-in UI against the real broker, through its documented parts only: chat typed and
+// sent with the keyboard, files sent from the UI, the participant list and the host's remove,
+// pin and full screen, the strings property, and the muted and camera-off states of a tile.
+import { expect } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
+import { brokerUrl, cleanup, collect, makeRoom, uniqueRoom, until } from './helpers.js';
+
+const parts = (el: KibitzRoomElement, name: string) => [...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
+const part = (el: KibitzRoomElement, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`);
+/** The tile whose name caption names `name`. */
+const tileOf = (el: KibitzRoomElement, name: string) =>
+  parts(el, 'tile').find((t) => t.querySelector('[part="name"]')?.textContent?.includes(name)) ?? null;
+const partList = (node: Element | null) => (node?.getAttribute('part') ?? '').split(/\s+/);
+
+/** Elements joined one after another into one fresh room; resolves once everyone sees everyone. */
+async function joined(...people: Record<string, string>[]): Promise<KibitzRoomElement[]> {
+  const signaling = await brokerUrl();
+  const room = uniqueRoom('ui');
+  const els = people.map((attrs) => makeRoom({ name: '', ...attrs, room, signaling }));
+  for (const el of els) await el.join();
+  for (const el of els)
+    await until(() => el.participants.length === els.length && el.participants.every((p) => p.self || p.fingerprint), 'everyone');
+  await Promise.all(els.map((el) => el.updateComplete));
+  return els;
+}
+
+describe('<kibitz-room> built-in UI', () => {
+  afterEach(cleanup);
+
+  it('chat: typed and sent with the keyboard, it reaches the other panel with name and time; unread shows while closed and clears on open', async () => {
+    const [a, b] = await joined({ name: 'Ann' }, { name: 'Bob' });
+    const chats = collect(b, 'kibitz-chat');
+    const messages = collect(b, 'kibitz-message');
+
+    part(a, 'chat-toggle')!.click();
+    await until(() => a.shadowRoot!.activeElement === part(a, 'chat-input'), 'opening the chat puts the cursor in its field');
+    expect(part(a, 'chat')!.hidden).to.equal(false);
+    await sendKeys({ type: 'hello' });
+    await sendKeys({ down: 'Shift' });
+    await sendKeys({ press: 'Enter' });
+    await sendKeys({ up: 'Shift' });
+    await sendKeys({ type: 'world' });
+    await sendKeys({ press: 'Enter' });
+
+    await until(() => chats.length === 1, 'kibitz-chat on bob');
+    expect(chats[0].peer.id).to.equal(a.selfId);
+    expect(chats[0].peer.name).to.equal('Ann');
+    expect(chats[0].text).to.equal('hello\nworld');
+    expect(Math.abs(chats[0].at - Date.now())).to.be.below(60_000);
+    expect((part(a, 'chat-input') as HTMLTextAreaElement).value, 'the field empties once sent').to.equal('');
+    // Ann's own line is in her log.
+    await until(() => parts(a, 'chat-message').length === 1, "ann's own message");
+    expect(part(a, 'chat-message')!.querySelector('[part~="chat-text"]')!.textContent).to.equal('hello\nworld');
+
+    // Bob's panel is closed: the toggle counts the unread message.
+    expect(part(b, 'chat')!.hidden).to.equal(true);
+    await until(() => part(b, 'unread')?.textContent?.trim() === '1', 'one unread');
+    expect(part(b, 'chat-toggle')!.getAttribute('aria-label')).to.contain('1 unread');
+
+    // Chat never fires kibitz-message: data sent after it arrives (in order) and is the only message.
+    a.send({ note: 'data' });
+    await until(() => messages.length === 1, 'the data message');
+    expect(messages[0].data).to.deep.equal({ note: 'data' });
+
+    part(b, 'chat-toggle')!.click();
+    await until(() => part(b, 'unread') === null, 'unread clears on open');
+    expect(part(b, 'chat')!.hidden).to.equal(false);
+    const line = part(b, 'chat-message')!;
+    expect(line.querySelector('[part~="chat-name"]')!.textContent).to.equal('Ann');
+    expect(line.querySelector('[part~="chat-text"]')!.textContent).to.equal('hello\nworld');
+    const time = line.querySelector<HTMLTimeElement>('[part~="chat-time"]')!;
+    expect(time.textContent!.trim()).to.not.equal('');
+    expect(Math.abs(Date.parse(time.dateTime) - chats[0].at)).to.be.below(1000);
+    expect(part(b, 'chat-log')!.getAttribute('aria-live')).to.equal('polite');
+
+    // Escape closes the panel and hands focus back to its button.
+    part(b, 'chat-input')!.focus();
+    await sendKeys({ press: 'Escape' });
+    await until(() => part(b, 'chat')!.hidden && b.shadowRoot!.activeElement === part(b, 'chat-toggle'), 'escape closes, focus returns');
+  });
+
+  it('sendChat() from a headless page reaches the other side as kibitz-chat; an agent without the chat grant cannot send', async () => {
+    const [a, b, c] = await joined({ name: 'Ann', headless: '' }, { name: 'Bob' }, { name: 'Bot', kind: 'agent' });
+    const chats = collect(b, 'kibitz-chat');
+    a.sendChat('from the page');
+    await until(() => chats.length === 1, 'the chat');
+    expect([chats[0].peer.name, chats[0].text]).to.deep.equal(['Ann', 'from the page']);
+
+    const errors = collect(c, 'kibitz-error');
+    let code = '';
+    try {
+      c.sendChat('let me in');
+    } catch (err) {
+      code = (err as { code: string }).code;
+    }
+    expect(code).to.equal('ERR_SEND');
+    expect(errors.map((e) => e.code)).to.include('ERR_SEND');
+    // Its UI says so before it tries: the field and Send are disabled.
+    part(c, 'chat-toggle')!.click();
+    await c.updateComplete;
+    expect((part(c, 'chat-input') as HTMLTextAreaElement).disabled).to.equal(true);
+    expect((part(c, 'chat-send') as HTMLButtonElement).disabled).to.equal(true);
+    // Nothing reached Bob from the agent.
+    a.sendChat('still here');
+    await until(() => chats.length === 2, 'the next chat');
+    expect(chats.map((m) => m.text)).to.deep.equal(['from the page', 'still here']);
+  });
+
+  it('a file sent from the UI shows a progress bar; the receiver accepts it and gets a download link with the bytes', async () => {
+    const [a, b] = await joined({ name: 'Ann' }, { name: 'Bob' });
+    const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+    const file = new File([bytes], 'notes.bin', { type: 'application/octet-stream' });
+    const input = part(a, 'file-input') as HTMLInputElement;
+    expect((part(a, 'send-file') as HTMLButtonElement).disabled).to.equal(false);
+    const picked = new DataTransfer();
+    picked.items.add(file);
+    input.files = picked.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    await a.updateComplete;
+    const progress = part(a, 'progress') as HTMLProgressElement;
+    expect(progress, 'a progress bar while it waits and sends').to.not.equal(null);
+    expect(progress.max).to.equal(file.size);
+    expect(partList(part(a, 'file-out'))).to.include('sending');
+
+    await until(() => part(b, 'accept-file') !== null, "bob's prompt");
+    expect(part(b, 'file-offer')!.textContent).to.contain('Ann').and.to.contain('notes.bin');
+    part(b, 'accept-file')!.click();
+    await until(() => part(b, 'save-file') !== null, 'the download link');
+    const link = part(b, 'save-file') as HTMLAnchorElement;
+    expect(link.download).to.equal('notes.bin');
+    expect(part(b, 'file-saved')!.textContent).to.contain('from Ann');
+    const got = new Uint8Array(await (await fetch(link.href)).arrayBuffer());
+    expect(got.length).to.equal(bytes.length);
+    expect(got.every((v, i) => v === bytes[i])).to.equal(true);
+
+    await until(() => partList(part(a, 'file-out')).includes('sent'), 'the sender sees it sent');
+    expect((part(a, 'progress') as HTMLProgressElement).value).to.equal(file.size);
+  });
+
+  it('the participant list shows everyone with their state; only the host gets Remove, and it removes', async () => {
+    const [a, b, c] = await joined(
+      { name: 'Ann', 'host-name': 'Ann' },
+      { name: 'Bob', 'host-name': 'Ann' },
+      { name: 'Cy', 'host-name': 'Ann' },
+    );
+    await until(() => a.isHost, 'ann is host');
+    for (const el of [a, b]) {
+      part(el, 'people-toggle')!.click();
+      await el.updateComplete;
+    }
+    await until(() => parts(a, 'person').length === 3, 'three rows');
+    const rows = parts(a, 'person').map((r) => r.textContent!);
+    for (const name of ['Ann', 'Bob', 'Cy']) expect(rows.some((r) => r.includes(name))).to.equal(true);
+    expect(rows.find((r) => r.includes('Ann')))
+      .to.contain('(you)')
+      .and.to.contain('host');
+    expect(rows.find((r) => r.includes('Bob')))
+      .to.contain('muted')
+      .and.to.contain('camera off');
+    expect(parts(a, 'kick').length, 'a Remove for each other participant').to.equal(2);
+    expect(parts(b, 'kick').length, 'guests get none').to.equal(0);
+
+    const cyRow = parts(a, 'person').find((r) => r.textContent!.includes('Cy'))!;
+    const remove = cyRow.querySelector<HTMLButtonElement>('[part~="kick"]')!;
+    expect(remove.getAttribute('aria-label')).to.equal('Remove Cy from the call');
+    remove.click();
+    await until(() => c.state === 'kicked', 'cy is removed');
+    await until(() => parts(a, 'person').length === 2 && parts(b, 'person').length === 2, 'the lists drop cy');
+  });
+
+  it('pin moves a tile first and full width; full screen asks for the tile and a refusal stays quiet', async () => {
+    const [a] = await joined({ name: 'Ann' }, { name: 'Bob' });
+    // Small tiles, so the grid has columns for a pinned tile to span.
+    a.style.setProperty('--kibitz-tile-min', '100px');
+    expect(partList(parts(a, 'tile')[0])).to.include('self');
+    const pin = tileOf(a, 'Bob')!.querySelector<HTMLButtonElement>('[part~="pin"]')!;
+    expect(pin.getAttribute('aria-pressed')).to.equal('false');
+    pin.click();
+    await a.updateComplete;
+    const [first, second] = parts(a, 'tile');
+    expect(first).to.equal(tileOf(a, 'Bob'));
+    expect(partList(first)).to.include('pinned');
+    expect(first.querySelector('[part~="pin"]')!.getAttribute('aria-pressed')).to.equal('true');
+    const grid = part(a, 'grid')!;
+    expect(first.getBoundingClientRect().width).to.be.closeTo(grid.getBoundingClientRect().width, 2);
+    expect(second.getBoundingClientRect().width).to.be.below(first.getBoundingClientRect().width);
+    // Unpin: Ann's own tile is first again.
+    first.querySelector<HTMLButtonElement>('[part~="pin"]')!.click();
+    await a.updateComplete;
+    expect(partList(parts(a, 'tile')[0])).to.include('self');
+    expect(parts(a, 'tile').some((t) => partList(t).includes('pinned'))).to.equal(false);
+
+    const asked: Element[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: PromiseRejectionEvent) => unhandled.push(e.reason);
+    window.addEventListener('unhandledrejection', onUnhandled);
+    const original = Element.prototype.requestFullscreen;
+    Element.prototype.requestFullscreen = function (this: Element, options?: FullscreenOptions) {
+      asked.push(this);
+      return original.call(this, options);
+    };
+    try {
+      tileOf(a, 'Bob')!.querySelector<HTMLButtonElement>('[part~="fullscreen"]')!.click();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(asked).to.deep.equal([tileOf(a, 'Bob')]);
+      // Without a real user gesture the browser may refuse; either way nothing escapes.
+      if (document.fullscreenElement) {
+        expect(document.fullscreenElement).to.equal(a);
+        await document.exitFullscreen();
+      }
+      expect(unhandled).to.deep.equal([]);
+    } finally {
+      Element.prototype.requestFullscreen = original;
+      window.removeEventListener('unhandledrejection', onUnhandled);
+    }
+  });
+
+  it('the strings property rewords the UI, with functions for strings that carry values', async () => {
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('strings');
+    const a = makeRoom({ room, name: 'Ann', signaling });
+    a.strings = { join: 'Rejoindre', notInCall: 'Hors appel', inCallWith: (n: number) => `Avec ${n} autre(s)`, chat: 'Discussion' };
+    await a.updateComplete;
+    expect(part(a, 'join')!.textContent!.trim()).to.equal('Rejoindre');
+    expect(part(a, 'status')!.textContent!.trim()).to.equal('Hors appel');
+    const b = makeRoom({ room, name: 'Bob', signaling });
+    await a.join();
+    await b.join();
+    await until(() => part(a, 'status')!.textContent!.trim() === 'Avec 1 autre(s)', 'the status line in the page’s words');
+    expect(part(a, 'chat-toggle')!.textContent!.trim()).to.equal('Discussion');
+    // Keys left out keep their English default; a key of the wrong type is ignored.
+    expect(part(a, 'leave')!.textContent!.trim()).to.equal('Leave');
+    a.strings = { leave: 42 as unknown as string };
+    await a.updateComplete;
+    expect(part(a, 'leave')!.textContent!.trim()).to.equal('Leave');
+    expect(part(b, 'chat-toggle')!.textContent!.trim()).to.equal('Chat');
+  });
+
+  it('a tile shows a muted microphone and a camera that is off, in words', async () => {
+    const [a, b] = await joined({ name: 'Ann', media: 'audio video' }, { name: 'Bob', media: 'audio video' });
+    await until(
+      () => tileOf(b, 'Ann') !== null && b.participants.find((p) => p.id === a.selfId)?.video === true,
+      "ann's camera on bob's side",
+    );
+    const ann = () => tileOf(b, 'Ann')!;
+    expect(ann().querySelector('[part~="muted"]')).to.equal(null);
+    expect(ann().querySelector('[part~="camera-off"]')).to.equal(null);
+    await a.setMicrophone(false);
+    await until(() => ann().querySelector('[part~="muted"]') !== null, 'muted on her tile');
+    expect(ann().querySelector('[part~="muted"]')!.textContent).to.contain('muted');
+    await a.setCamera(false);
+    await until(() => ann().querySelector('[part~="camera-off"]') !== null, 'camera off on her tile');
+    expect(ann().querySelector('[part~="camera-off"]')!.textContent).to.contain('camera off');
+    await a.setMicrophone(true);
+    await until(() => ann().querySelector('[part~="muted"]') === null, 'unmuted again');
+  });
+});
