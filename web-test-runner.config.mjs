@@ -36,6 +36,10 @@ function brokerPlugin() {
         case 'turn-start':
           turn ??= await startTurn(payload ?? {});
           return turn.info;
+        case 'turn-requests':
+          return turn ? { ...turn.requests } : null;
+        case 'turn-log':
+          return turn ? turn.log() : null;
         case 'turn-stop':
           await turn?.stop();
           turn = undefined;
