@@ -26,6 +26,9 @@ export {
   KibitzGrantEvent,
   KibitzAuditEvent,
   KibitzChatEvent,
+  KibitzDevicesEvent,
+  KibitzSpeakingEvent,
+  KibitzQualityEvent,
   type KibitzEventMap,
   type KibitzStateDetail,
   type KibitzJoinDetail,
@@ -50,9 +53,14 @@ export {
   type KibitzGrantDetail,
   type KibitzAuditDetail,
   type KibitzChatDetail,
+  type KibitzDevicesDetail,
+  type KibitzSpeakingDetail,
+  type KibitzQualityDetail,
 } from './element/events.js';
 export { defaultStrings, type KibitzStrings } from './element/ui/strings.js';
 export { KibitzError, type KibitzErrorCode } from './errors.js';
+export type { CallParticipant, DeviceKind, LinkQuality, MediaDeviceEntry } from './element/call-types.js';
+export { classifyLink, LINK_THRESHOLDS, type LinkSample } from './element/link-quality.js';
 export { createRoom, createInvite, formatRoomLink, parseRoomLink, type RoomLinkAttributes } from './crypto/room-link.js';
 export { createJoinCode, parseGate, type GateDescriptor, type GateMethod, type GateOption, type GateReason } from './crypto/gate.js';
 export type { Identity, GateCredential } from './engine/gatekeeper.js';
