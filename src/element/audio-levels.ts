@@ -65,6 +65,7 @@ export interface AudioLevelSource {
 }
 
 interface Meter {
+  key: string;
   track: MediaStreamTrack;
   source: MediaStreamAudioSourceNode;
   analyser: AnalyserNode;
@@ -101,7 +102,9 @@ export class AudioLevels implements ReactiveController {
   }
 
   hostUpdated(): void {
-    this.sync();
+    // After this update, not inside it: a dropped meter's news re-renders the host.
+    const dropped = this.sync();
+    if (dropped.length > 0) queueMicrotask(() => this.notifyDropped(dropped));
   }
 
   hostDisconnected(): void {
@@ -118,17 +121,18 @@ export class AudioLevels implements ReactiveController {
 
   /** Stop measuring and close the context; a later track opens a new one. */
   stop(): void {
-    for (const key of [...this.meters.keys()]) this.drop(key);
+    this.notifyDropped([...this.meters.keys()].map((key) => this.drop(key)));
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     void this.context?.close().catch(() => undefined);
     this.context = null;
   }
 
-  /** Measure exactly the tracks the source names now. */
-  private sync(): void {
+  /** Measure exactly the tracks the source names now; returns the meters dropped. */
+  private sync(): Meter[] {
     const wanted = this.source.tracks();
-    for (const [key, meter] of this.meters) if (wanted.get(key) !== meter.track) this.drop(key);
+    const dropped: Meter[] = [];
+    for (const [key, meter] of this.meters) if (wanted.get(key) !== meter.track) dropped.push(this.drop(key));
     for (const [key, track] of wanted) if (!this.meters.has(key) && track.readyState === 'live') this.watch(key, track);
     if (this.meters.size > 0) {
       this.timer ??= setInterval(() => this.sample(), LEVEL_SAMPLE_MS);
@@ -138,6 +142,7 @@ export class AudioLevels implements ReactiveController {
       this.timer = null;
       if (this.context?.state === 'running') void this.context.suspend().catch(() => undefined);
     }
+    return dropped;
   }
 
   private watch(key: string, track: MediaStreamTrack): void {
@@ -151,19 +156,23 @@ export class AudioLevels implements ReactiveController {
       analyser.fftSize = 2 ** Math.ceil(Math.log2((context.sampleRate * LEVEL_SAMPLE_MS) / 1000));
       source.connect(analyser);
       if (this.buffer.length < analyser.fftSize) this.buffer = new Float32Array(analyser.fftSize);
-      this.meters.set(key, { track, source, analyser, level: 0, state: { speaking: false, lastLoud: 0 } });
+      this.meters.set(key, { key, track, source, analyser, level: 0, state: { speaking: false, lastLoud: 0 } });
     } catch {
       // No Web Audio here (or the track cannot be read): this participant shows no level.
     }
   }
 
-  private drop(key: string): void {
-    const meter = this.meters.get(key);
-    if (!meter) return;
+  private drop(key: string): Meter {
+    const meter = this.meters.get(key)!;
     meter.source.disconnect();
     this.meters.delete(key);
-    if (meter.state.speaking) this.source.changed(key, false);
-    if (meter.level > 0) this.host.requestUpdate();
+    return meter;
+  }
+
+  /** Meters that stopped: a speaker among them is quiet now, and a level went to 0. */
+  private notifyDropped(dropped: Meter[]): void {
+    for (const meter of dropped) if (meter.state.speaking) this.source.changed(meter.key, false);
+    if (dropped.some((meter) => meter.level > 0)) this.host.requestUpdate();
   }
 
   private sample(): void {
