@@ -5,19 +5,30 @@
 // demo's name field. The demo server mails its codes to an SMTP sink here (KIBITZ_SMTP_URL).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha1 } from '@noble/hashes/legacy.js';
 import { startSmtpSink } from '../support/smtp-sink.mjs';
-import { launch, until } from './harness.mjs';
+import { startTurn } from '../../scripts/turn.mjs';
+import { launch, uniqueRoom, until } from './harness.mjs';
 
 let env;
 let sink;
+// A real coturn in REST secret mode, whose secret the demo server mints credentials from.
+let turn;
+const turnSecret = 'demo-e2e-turn-secret';
 before(async () => {
   sink = await startSmtpSink();
   process.env.KIBITZ_SMTP_URL = sink.url;
+  turn = await startTurn({ secret: turnSecret });
+  process.env.KIBITZ_TURN_SECRET = turnSecret;
+  process.env.KIBITZ_TURN_URL = turn.info.urls.join(',');
+  process.env.KIBITZ_TURN_TTL = '600';
   env = await launch();
 });
 after(async () => {
   await env?.close();
   await sink?.close();
+  await turn?.stop();
 });
 
 /** The sign-in code of the latest mail to `address`, once it arrived. */
@@ -345,5 +356,41 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await until(async () => (await eve.state()) === 'refused', 'Eve refused');
     assert.match(await eve.tab.textContent('#log'), /turned you away: that name or address is not on the list/);
     for (const p of [ada, bob, eve]) await p.context.close();
+  });
+
+  it('GET /ice-servers mints coturn REST credentials from KIBITZ_TURN_*, never cached; two relay-only pages meet through them', async () => {
+    const res = await fetch(`${env.server.url}ice-servers`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^application\/json/);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const body = await res.json();
+    assert.deepEqual(Object.keys(body), ['iceServers']);
+    assert.equal(body.iceServers.length, 1);
+    const [server] = body.iceServers;
+    assert.deepEqual(Object.keys(server).sort(), ['credential', 'urls', 'username']);
+    assert.deepEqual(server.urls, turn.info.urls);
+    const [expiry, label] = server.username.split(':');
+    assert.equal(label, 'kibitz');
+    assert.ok(Math.abs(Number(expiry) - (Date.now() / 1000 + 600)) < 10, `expiry ${expiry} is about ten minutes away`);
+    const utf8 = (text) => new TextEncoder().encode(text);
+    assert.equal(server.credential, Buffer.from(hmac(sha1, utf8(turnSecret), utf8(server.username))).toString('base64'));
+
+    // The element takes them from the page's origin; relay-only peers meet over coturn.
+    const room = uniqueRoom('turn');
+    const attrs = { room, media: '', 'ice-servers-url': '/ice-servers', 'relay-only': '' };
+    const peers = [await env.open({ ...attrs, name: 'A' }), await env.open({ ...attrs, name: 'B' })];
+    for (const peer of peers) await peer.join();
+    for (const peer of peers) await until(async () => (await peer.ids()).length === 2, 'both in the call');
+    const localType = (peer, other) =>
+      peer.eval(async (id) => {
+        const stats = await window.room.getStats(id);
+        let pair;
+        stats?.forEach((r) => {
+          if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+        });
+        return pair?.state === 'succeeded' ? stats.get(pair.localCandidateId)?.candidateType : undefined;
+      }, other.id);
+    assert.equal(await until(() => localType(peers[0], peers[1]), 'a selected pair'), 'relay');
+    assert.equal(await until(() => localType(peers[1], peers[0]), 'a selected pair'), 'relay');
   });
 });
