@@ -190,6 +190,33 @@ describe('devices', () => {
     await until(async () => (await framesDecoded(b, a.selfId!)) > 3, "bob decodes ann's preview camera");
   });
 
+  it('setDevice before joining picks the microphone the preview opens, switches an open preview, and the call sends it', async () => {
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('choose first');
+    const a = makeRoom({ room, name: 'Ann', signaling, media: 'audio' });
+    const b = makeRoom({ room, name: 'Bob', signaling, media: 'audio' });
+    await a.startPreview();
+    const microphones = a.devices.filter((d) => d.kind === 'microphone');
+    a.stopPreview();
+    // Chromium offers three fake microphones; Firefox one, which is then chosen explicitly.
+    const first = microphones.find((d) => !d.selected) ?? microphones[0];
+    await a.setDevice('microphone', first.deviceId);
+    expect(a.previewStream, 'choosing opens nothing').to.equal(null);
+    await a.startPreview();
+    expect(a.previewStream!.getAudioTracks()[0].getSettings().deviceId).to.equal(first.deviceId);
+
+    const second = microphones.find((d) => d !== first && !d.selected) ?? first;
+    await a.setDevice('microphone', second.deviceId);
+    const track = a.previewStream!.getAudioTracks()[0];
+    expect(track.getSettings().deviceId).to.equal(second.deviceId);
+    await a.join();
+    await b.join();
+    expect(selfTrack(a, 'audio')).to.equal(track);
+    const { pc } = wireOf(a, b.selfId!);
+    await until(() => pc.getSenders().some((s) => s.track === track), 'the chosen microphone is sent');
+    await until(async () => (await packetsFrom(b, a.selfId!, 'audio')) > 10, "bob receives ann's audio");
+  });
+
   it('setCamera(false) before joining, without a preview, starts the call without the camera; stopPreview releases the devices', async () => {
     const signaling = await brokerUrl();
     const room = uniqueRoom('camera off');
