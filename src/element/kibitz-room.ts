@@ -221,6 +221,7 @@ export class KibitzRoomElement extends LitElement {
   private readonly local: LocalMedia = new LocalMedia(this, {
     sink: () => this.mediaSink(),
     device: (kind) => this.deviceList.preferred(kind === 'audio' ? 'microphone' : 'camera'),
+    asked: () => askedMedia(this.media),
     lost: (kind) => this.deviceLost(kind),
   });
   private readonly deviceList: DeviceList = new DeviceList(this, {
@@ -909,7 +910,6 @@ export class KibitzRoomElement extends LitElement {
     const busy = this.state === 'connecting' || this.state === 'waiting';
     const blocked = this.state === 'waiting' || this.state === 'refused' || this.state === 'kicked';
     const preJoin = this.preJoinState(busy);
-    if (this.state === 'idle' && (preJoin.wants.audio || preJoin.wants.video)) this.preJoin.offerPreview(() => this.state === 'idle');
     const tiles = this.tiles();
     const self = this.participants.find((p) => p.self);
     const canChat = self?.grant.act.includes('chat') ?? false;
@@ -986,6 +986,14 @@ function parseFileLimits(value: string | Partial<FileLimits>): Partial<FileLimit
 const notJoined = () => new KibitzError('ERR_NOT_JOINED', 'join the room first');
 /** The key of this peer's own level (no participant id is empty). */
 const SELF = '';
+/** The media a call asks for; a bad `media` asks for none (join reports it). */
+const askedMedia = (media: string) => {
+  try {
+    return parseMedia(media);
+  } catch {
+    return { audio: false, video: false };
+  }
+};
 const fingerprintOf = (certificate: RTCCertificate) => normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null;
 /** A button's failure is already reported as `kibitz-error`. */
 const quiet = () => undefined;

@@ -4,7 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import { brokerUrl, cleanup, collect, makeRoom, uniqueRoom, until } from './helpers.js';
+import { brokerUrl, cleanup, collect, inFirefox, makeRoom, uniqueRoom, until } from './helpers.js';
 
 const parts = (el: KibitzRoomElement, name: string) => [...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
 const part = (el: KibitzRoomElement, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`);
@@ -254,5 +254,65 @@ describe('<kibitz-room> built-in UI', () => {
     expect(ann().querySelector('[part~="camera-off"]')!.textContent).to.contain('camera off');
     await a.setMicrophone(true);
     await until(() => ann().querySelector('[part~="muted"]') === null, 'unmuted again');
+  });
+
+  it('pre-join: preview on a click, a microphone level read only while shown, device menus that switch, camera toggle, then Join', async () => {
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('prejoin');
+    const a = makeRoom({ room, name: 'Ann', signaling, media: 'audio video' });
+    await a.updateComplete;
+    expect(part(a, 'prejoin')).to.not.equal(null);
+    expect(a.previewStream, 'no device opens before a click').to.equal(null);
+    part(a, 'preview-start')!.click();
+    await until(
+      () => a.previewStream !== null && (part(a, 'preview') as HTMLVideoElement | null)?.srcObject === a.previewStream,
+      'the preview',
+    );
+
+    // The meter follows audioLevel(), read on a timer only while the panel shows.
+    let reads = 0;
+    const level = a.audioLevel.bind(a);
+    a.audioLevel = (peerId) => (reads++, level(peerId));
+    // Headless Firefox here keeps every AudioContext suspended: no level to show, but the meter still reads.
+    if (inFirefox) await until(() => reads > 2, 'the meter reads the level');
+    else await until(() => (part(a, 'level') as HTMLMeterElement).value > 0, 'the fake microphone moves the meter');
+
+    // Device menus: every listed device of a kind, the selected one chosen; choosing another calls setDevice.
+    await until(() => a.devices.some((d) => d.kind === 'microphone' && d.label), 'devices listed');
+    await a.updateComplete;
+    const mics = a.shadowRoot!.querySelector<HTMLSelectElement>('[part~="device-select"][part~="microphone"]')!;
+    const listed = a.devices.filter((d) => d.kind === 'microphone');
+    expect([...mics.options].map((o) => o.value)).to.deep.equal(listed.map((d) => d.deviceId));
+    expect(mics.value).to.equal(listed.find((d) => d.selected)!.deviceId);
+    if (listed.length > 1) {
+      const other = listed.find((d) => !d.selected)!.deviceId;
+      mics.value = other;
+      mics.dispatchEvent(new Event('change'));
+      await until(() => a.devices.find((d) => d.kind === 'microphone' && d.selected)?.deviceId === other, 'the chosen microphone');
+    }
+
+    const camera = part(a, 'camera') as HTMLButtonElement;
+    expect(camera.getAttribute('aria-pressed')).to.equal('true');
+    camera.click();
+    await until(() => !a.cameraOn && part(a, 'camera')!.getAttribute('aria-pressed') === 'false', 'camera off before joining');
+    expect(part(a, 'preview')!.hidden).to.equal(true);
+
+    part(a, 'join')!.click();
+    await until(() => a.state === 'joined', 'joined from the pre-join button');
+    await a.updateComplete;
+    expect(part(a, 'prejoin')).to.equal(null);
+    expect(part(a, 'leave')).to.not.equal(null);
+    const before = reads;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(reads, 'the meter stops reading once the panel is gone').to.equal(before);
+  });
+
+  it('a speaking participant lights up: part "tile speaking" while the fake microphone sounds', async function () {
+    // Headless Firefox here keeps every AudioContext suspended, so nothing is measured there.
+    if (inFirefox) this.skip();
+    const [a, b] = await joined({ name: 'Ann', media: 'audio' }, { name: 'Bob', media: 'audio' });
+    await until(() => partList(tileOf(b, 'Ann')).includes('speaking'), "ann's tile speaks on bob's side", 30_000);
+    expect(b.participants.find((p) => p.id === a.selfId)!.speaking).to.equal(true);
+    expect(tileOf(b, 'Ann')!.querySelector('[part~="speaking"]')!.textContent).to.contain('speaking');
   });
 });

@@ -41,7 +41,6 @@ export class PreJoin implements ReactiveController {
   /** Whether the panel was in the last render. */
   private shown = false;
   private meter: ReturnType<typeof setInterval> | null = null;
-  private previewAsked = false;
 
   constructor(
     private readonly host: PreJoinHost,
@@ -60,16 +59,6 @@ export class PreJoin implements ReactiveController {
 
   hostDisconnected(): void {
     this.stopMeter();
-  }
-
-  /**
-   * Open the preview the first time the panel shows with media to preview. Deferred a turn:
-   * a page that calls join() right after adding the element goes straight to the call.
-   */
-  offerPreview(ready: () => boolean): void {
-    if (this.previewAsked) return;
-    this.previewAsked = true;
-    setTimeout(() => ready() && this.actions.startPreview(), 0);
   }
 
   private stopMeter(): void {
@@ -108,11 +97,16 @@ export class PreJoin implements ReactiveController {
       <section part="prejoin" class="prejoin" aria-labelledby="prejoin-heading">
         <h2 id="prejoin-heading" class="panel-heading">${s.preJoin}</h2>
         ${
-          wants.video
+          // Devices open on a click: that is where a browser asks for permission.
+          (wants.audio || wants.video) && !preview
+            ? html`<button part="button preview-start" @click=${act.startPreview}>${s.startPreview}</button>`
+            : nothing
+        }
+        ${
+          wants.video && preview
             ? html`<div class="preview-box">
-              <video part="preview" autoplay playsinline muted .srcObject=${cameraOn ? preview : null} aria-label=${s.preview}
-                ?hidden=${!cameraOn || !preview}></video>
-              ${cameraOn && preview ? nothing : html`<p class="quiet">${s.previewOff}</p>`}
+              <video part="preview" autoplay playsinline muted .srcObject=${preview} aria-label=${s.preview} ?hidden=${!cameraOn}></video>
+              ${cameraOn ? nothing : html`<p class="quiet">${s.previewOff}</p>`}
             </div>`
             : nothing
         }

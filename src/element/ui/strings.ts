@@ -40,6 +40,7 @@ export const defaultStrings = {
   preJoin: 'Before you join',
   preview: 'Your camera preview',
   previewOff: 'Camera is off',
+  startPreview: 'Check camera and microphone',
   microphone: 'Microphone',
   camera: 'Camera',
   speaker: 'Speaker',
