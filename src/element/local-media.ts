@@ -18,6 +18,8 @@ export interface LocalMediaHooks {
   sink(): MediaSink | null;
   /** The device chosen for a kind, or null for the browser's default. */
   device(kind: CaptureKind): string | null;
+  /** What the call asks for (the `media` attribute): a kind it does not ask for is never on before joining. */
+  asked(): { audio: boolean; video: boolean };
   /** A capture track ended on its own (its device was unplugged or taken away). */
   lost(kind: CaptureKind): void;
 }
@@ -47,12 +49,12 @@ export class LocalMedia implements ReactiveController {
   /** The microphone is sending: in or before a call, its track is on (or, with nothing open, it will be). */
   get micOn(): boolean {
     const track = this.track('audio');
-    return track ? track.enabled : this.wants.audio && !this.hooks.sink();
+    return track ? track.enabled : this.wants.audio && !this.hooks.sink() && this.hooks.asked().audio;
   }
 
   /** The camera is sending (or, before a call with nothing open, it will be). */
   get cameraOn(): boolean {
-    return this.track('video') ? true : this.wants.video && !this.hooks.sink();
+    return this.track('video') ? true : this.wants.video && !this.hooks.sink() && this.hooks.asked().video;
   }
 
   get screenOn(): boolean {
