@@ -8,6 +8,19 @@
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
+import { readdirSync, rmSync } from 'node:fs';
+
+/** Chunk names carry a content hash: drop the chunks of earlier builds, so a packed tarball ships only what the bundle loads. */
+function dropStaleChunks(dir) {
+  return {
+    name: 'drop-stale-chunks',
+    writeBundle(_options, bundle) {
+      for (const file of readdirSync(dir)) {
+        if (/^kibitz-.+-[\w-]+\.js$/.test(file) && !(file in bundle)) rmSync(`${dir}/${file}`);
+      }
+    },
+  };
+}
 
 const external = (id) => /^(lit|@lit|jose)(\/|$)/.test(id);
 const nodeExternal = (id) => external(id) || /^(node:|ws$|node-datachannel$)/.test(id);
@@ -16,7 +29,14 @@ export default [
   {
     input: ['src/index.ts', 'src/define.ts'],
     external,
-    output: { dir: 'dist/esm', format: 'es', preserveModules: true, preserveModulesRoot: 'src' },
+    output: {
+      dir: 'dist/esm',
+      format: 'es',
+      preserveModules: true,
+      preserveModulesRoot: 'src',
+      // The TypeScript helpers (tslib) sit under vendor/, not under a node_modules folder inside the package.
+      entryFileNames: (chunk) => `${chunk.name.replace(/(^|\/)node_modules\//g, '$1vendor/')}.js`,
+    },
     plugins: [
       typescript({ tsconfig: './tsconfig.json', outDir: 'dist/esm', declaration: true, declarationDir: 'dist/esm', noEmitOnError: true }),
     ],
@@ -31,6 +51,7 @@ export default [
       nodeResolve({ browser: true, exportConditions: ['production'] }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', noEmitOnError: true }),
       terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+      dropStaleChunks('dist'),
     ],
   },
   {

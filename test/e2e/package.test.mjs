@@ -84,6 +84,17 @@ describe('the packed package', { timeout: 150_000 }, () => {
     const bundle = await readFile(join(repo, 'dist/kibitz-room.js'), 'utf8');
     const chunks = [...bundle.matchAll(/["'`]\.\/(kibitz-[\w-]+\.js)["'`]/g)].map((m) => `dist/${m[1]}`);
     for (const chunk of chunks) assert.ok(files.includes(chunk), `${chunk} is packed`);
+    // And nothing else beside it: no chunk of an earlier build, no node_modules folder inside the package.
+    assert.deepEqual(
+      files.filter((f) => /^dist\/kibitz-.+-[\w-]+\.js$/.test(f)).sort(),
+      [...new Set(chunks)].sort(),
+      'only the chunks the bundle loads',
+    );
+    assert.deepEqual(
+      files.filter((f) => f.includes('node_modules/')),
+      [],
+      'no node_modules folder inside the package',
+    );
   });
 
   it('installs from the tarball into an empty project, with its dependencies', async () => {
