@@ -329,7 +329,12 @@ export class KibitzRoomElement extends LitElement {
     return this.engine?.coordinatorId ?? null;
   }
 
-  /** Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, … }`. */
+  /**
+   * Everyone in the roster, in join order: `{ id, name, self, coordinator, audio, video, fingerprint, …,
+   * speaking, quality }`. `speaking`: this browser hears that participant speak now (for self,
+   * its own microphone). `quality`: `good`, `fair` or `poor` for the direct link to it, sampled
+   * every 3 s (null for self and before the first sample).
+   */
   get participants(): CallParticipant[] {
     return this.call.participants.map((p) => ({
       ...p,
@@ -620,7 +625,8 @@ export class KibitzRoomElement extends LitElement {
    * (read-only) The cameras, microphones and speakers this browser offers, from
    * `enumerateDevices()`, read again on `devicechange`: `{ kind, deviceId, groupId, label,
    * selected }`. One entry per kind is `selected`: the device in use, else the one chosen with
-   * `setDevice()`, else the browser's default. Labels are empty until the page may use media.
+   * `setDevice()`, else the browser's default. Until the page may use media, browsers hide labels
+   * (Chromium also the ids: such placeholders are left out).
    */
   get devices(): CallDevice[] {
     return this.deviceList.entries;
