@@ -1,8 +1,9 @@
 // Accessibility, checked by axe-core in the real browser over every state of the built-in UI:
-// before joining, connecting, in a call with the host's controls, the waiting room (the
-// waiting guest and the host's knock list), the safety-code panel and the file prompt open, and
-// the chat panel open with messages. axe reads the element's open shadow roots itself. Each
-// test asserts that axe found nothing and prints what it found, rule by rule, when it did.
+// before joining (preview and device menus), connecting, in a call with the host's controls and
+// the participant list, the waiting room (the waiting guest and the host's knock list), the
+// safety-code panel and the file prompt open, and the chat panel open with messages. axe reads
+// the element's open shadow roots itself. Each test asserts that axe found nothing in any state
+// it went through, and prints what it found, rule by rule, when it did.
 import { expect } from '@open-wc/testing';
 import 'axe-core/axe.min.js';
 import type { AxeResults, Result, RunOptions } from 'axe-core';
@@ -38,16 +39,28 @@ function describeViolation(v: Result): string {
   return `  ${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}\n${nodes.join('\n')}`;
 }
 
-/** Run axe over one element in its current state; fail with every violation spelt out. */
-async function expectNoViolations(el: KibitzRoomElement, state: string): Promise<void> {
-  await el.updateComplete;
-  const { violations } = await window.axe.run(el, {
-    resultTypes: ['violations'],
-    // Landmarks are the embedding page's choice: the element sits wherever the page puts it.
-    rules: { region: { enabled: false } },
-  });
-  // The message lists them as text: axe's own objects are too large to read in a diff.
-  expect(violations.length, `axe found violations ${state}:\n${violations.map(describeViolation).join('\n')}\n`).to.equal(0);
+/**
+ * The violations axe found in one test, state by state: every state is checked before the test
+ * fails, so one run lists them all.
+ */
+class Audit {
+  private readonly found: string[] = [];
+
+  /** Run axe over one element in its current state. */
+  async check(el: KibitzRoomElement, state: string): Promise<void> {
+    await el.updateComplete;
+    const { violations } = await window.axe.run(el, {
+      resultTypes: ['violations'],
+      // Landmarks are the embedding page's choice: the element sits wherever the page puts it.
+      rules: { region: { enabled: false } },
+    });
+    if (violations.length) this.found.push(`${state} (${el.name}):\n${violations.map(describeViolation).join('\n')}`);
+  }
+
+  /** Fail with every violation spelt out (as text: axe's own objects are too large to read in a diff). */
+  expectNone(): void {
+    expect(this.found.length, `axe found violations\n${this.found.join('\n')}\n`).to.equal(0);
+  }
 }
 
 /** A host who claimed the room's host key, and a guest, in one call with media. */
@@ -70,14 +83,18 @@ describe('accessibility of the built-in UI (axe-core)', function () {
   afterEach(cleanup);
 
   it('has no violations before joining', async () => {
+    const audit = new Audit();
     const el = makeRoom({ room: uniqueRoom('a11y prejoin'), name: 'Ada', media: 'audio video', signaling: await brokerUrl() });
     await until(() => part(el, '[part~="join"]') !== null, 'the Join button');
-    // Give a device preview a moment to show what it shows before joining.
-    await new Promise((r) => setTimeout(r, 500));
-    await expectNoViolations(el, 'before joining');
+    // The pre-join panel opens the camera preview and lists the devices by themselves.
+    await until(() => part(el, '[part~="preview"]') !== null, 'the camera preview');
+    await until(() => part(el, '[part~="device-select"]') !== null, 'the device menus');
+    await audit.check(el, 'before joining');
+    audit.expectNone();
   });
 
   it('has no violations while connecting', async () => {
+    const audit = new Audit();
     // A broker that takes the socket and never answers holds the element in `connecting`.
     const RealWebSocket = window.WebSocket;
     class SilentBroker extends EventTarget {
@@ -94,57 +111,67 @@ describe('accessibility of the built-in UI (axe-core)', function () {
       const el = makeRoom({ room: uniqueRoom('a11y connecting'), name: 'Ada', signaling: await brokerUrl() });
       const joining = el.join().catch(() => undefined);
       await until(() => el.state === 'connecting', 'connecting');
-      await expectNoViolations(el, 'while connecting');
+      await audit.check(el, 'while connecting');
       expect(el.state).to.equal('connecting');
       el.leave();
       await joining;
     } finally {
       window.WebSocket = RealWebSocket;
     }
+    audit.expectNone();
   });
 
   it('has no violations in a call with the host controls, for the host and for a guest', async () => {
+    const audit = new Audit();
     const { host, guest } = await hostCall();
     await until(() => part(host, '[part~="host-menu"]') !== null, 'the host panel');
-    await until(() => part(host, '[part~="kick"]') !== null, "a Remove button on the guest's tile");
+    // The participant list, where the host removes people.
+    part(host, '[part~="people-toggle"]')?.click();
+    await until(() => part(host, '[part~="kick"]') !== null, 'a Remove button for the guest');
     await until(() => host.participants.every((p) => p.self || p.safetyCode), 'safety codes derived');
-    await expectNoViolations(host, 'in a call, as host');
-    await expectNoViolations(guest, 'in a call, as guest');
+    await audit.check(host, 'in a call, as host');
+    await audit.check(guest, 'in a call, as guest');
+    audit.expectNone();
   });
 
   it('has no violations in the waiting room: the waiting guest and the host with a knock', async () => {
+    const audit = new Audit();
     const { host, attrs } = await hostCall();
     await host.setLobby(true);
     const late = makeRoom({ ...attrs, name: 'Lou Late' });
     const joining = late.join().catch(() => undefined);
     await until(() => late.state === 'waiting', 'the late guest waits');
     await until(() => part(host, '[part~="admit"]') !== null, 'the knock with Admit and Deny');
-    await expectNoViolations(late, 'for a guest in the waiting room');
-    await expectNoViolations(host, 'for the host with someone waiting');
+    await audit.check(late, 'for a guest in the waiting room');
+    await audit.check(host, 'for the host with someone waiting');
     await host.deny(host.knocks[0].id);
     await joining;
+    audit.expectNone();
   });
 
   it('has no violations with the safety-code panel open and with a file offered', async () => {
+    const audit = new Audit();
     const { host, guest } = await hostCall();
     await until(() => host.participants.every((p) => p.self || p.safetyCode), 'safety codes derived');
     await until(() => part(host, '[part~="verify"]:not([disabled])') !== null, 'the Verify button');
     part(host, '[part~="verify"]')!.click();
     await until(() => part(host, '[part~="safety-code"]') !== null, 'the safety panel');
-    await expectNoViolations(host, 'with the safety-code panel open');
+    await audit.check(host, 'with the safety-code panel open');
 
     const sending = guest.sendFile(new Blob(['minutes of the meeting']), { to: host.selfId!, name: 'minutes.txt', type: 'text/plain' });
     sending.catch(() => undefined);
     await until(() => part(host, '[part~="file-offer"]') !== null, 'the file prompt');
-    await expectNoViolations(host, 'with a file offered');
-    await expectNoViolations(guest, 'while offering a file');
+    await audit.check(host, 'with a file offered');
+    await audit.check(guest, 'while offering a file');
     part(host, '[part~="accept-file"]')!.click();
     await sending;
     await until(() => part(host, '[part~="save-file"]') !== null, 'the received file, ready to save');
-    await expectNoViolations(host, 'with a received file');
+    await audit.check(host, 'with a received file');
+    audit.expectNone();
   });
 
   it('has no violations with the chat panel open and messages in it', async () => {
+    const audit = new Audit();
     const { host, guest } = await hostCall();
     for (const el of [host, guest]) {
       await until(() => part(el, '[part~="chat-toggle"]') !== null, `${el.name}'s Chat button`);
@@ -162,7 +189,8 @@ describe('accessibility of the built-in UI (axe-core)', function () {
     }
     for (const el of [host, guest]) {
       await until(() => deepAll(el.shadowRoot!, '[part~="chat-message"]').length === 2, `both messages in ${el.name}'s chat`);
-      await expectNoViolations(el, `with the chat open (${el.name})`);
+      await audit.check(el, 'with the chat open');
     }
+    audit.expectNone();
   });
 });
