@@ -64,7 +64,7 @@ export const defaultStrings = {
   quality: (quality: LinkQuality) => `${quality} connection`,
   pin: (name: string) => `Pin ${name}`,
   pinText: 'Pin',
-  fullScreen: (name: string) => `Show ${name} full screen`,
+  fullScreen: (name: string) => `Full screen: ${name}`,
   fullScreenText: 'Full screen',
   remove: 'Remove',
   removeLabel: (name: string) => `Remove ${name} from the call`,
@@ -91,9 +91,9 @@ export const defaultStrings = {
   waitingList: 'Waiting to join',
   nobodyWaiting: 'Nobody is waiting.',
   admit: 'Admit',
-  admitLabel: (name: string) => `Let ${name} in`,
+  admitLabel: (name: string) => `Admit ${name}`,
   deny: 'Deny',
-  denyLabel: (name: string) => `Turn ${name} away`,
+  denyLabel: (name: string) => `Deny ${name}`,
 
   // The participant list.
   peopleHeading: (n: number) => `People (${n})`,

@@ -107,13 +107,13 @@ export function tileView(tile: Tile, ctx: TileContext): TemplateResult {
   const label = peer.name || s.guest;
   const camera = !screen;
   return html`
-    <figure part=${tileParts(tile, ctx.pinned)} class="tile${ctx.pinned ? ' pinned' : ''}${camera && peer.speaking ? ' speaking' : ''}"
+    <div part=${tileParts(tile, ctx.pinned)} class="tile${ctx.pinned ? ' pinned' : ''}${camera && peer.speaking ? ' speaking' : ''}"
       role="listitem" data-peer=${peer.id}>
       <video part="video" autoplay playsinline .muted=${peer.self || screen} .srcObject=${stream}
         aria-label=${screen ? s.screenLabel(label) : label}
         ?hidden=${screen ? false : !peer.video}></video>
       ${camera && !peer.video ? html`<div class="avatar" aria-hidden="true">${initials(peer.name)}</div>` : nothing}
-      <figcaption part="name" class="name">
+      <div part="name" class="name">
         ${label}${peer.self ? s.you : ''}${screen ? s.screenSuffix : ''}
         ${peer.host ? html`<span part="host-badge" class="badge">· ${s.hostBadge}</span>` : nothing}
         ${camera && !peer.audio ? html`<span part="indicator muted" class="muted" title=${s.mutedLabel}>· ${s.muted}</span>` : nothing}
@@ -121,7 +121,7 @@ export function tileView(tile: Tile, ctx: TileContext): TemplateResult {
         ${camera && peer.speaking ? html`<span part="indicator speaking" class="speaking-word">· ${s.speaking}</span>` : nothing}
         ${camera && !peer.self && peer.quality ? html`<span part="quality ${peer.quality}" class="quality ${peer.quality}">· ${s.quality(peer.quality)}</span>` : nothing}
         ${!peer.self && camera ? trustBadge(s, peer, ctx.verify?.alarm ?? null) : nothing}
-      </figcaption>
+      </div>
       <div class="tile-actions">
         <button part="button pin" aria-pressed=${String(ctx.pinned)} aria-label=${s.pin(screen ? s.screenLabel(label) : label)}
           @click=${ctx.togglePin}>${s.pinText}</button>
@@ -129,7 +129,7 @@ export function tileView(tile: Tile, ctx: TileContext): TemplateResult {
           @click=${fullScreen}>${s.fullScreenText}</button>
       </div>
       ${ctx.verify && !peer.self && camera ? verifyView(s, peer, ctx.verify) : nothing}
-    </figure>`;
+    </div>`;
 }
 
 /** Whether this browser can route a media element's sound to a chosen speaker. */
