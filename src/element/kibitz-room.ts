@@ -3,6 +3,7 @@ import { property } from 'lit/decorators.js';
 import { KibitzError, toKibitzError } from '../errors.js';
 import type { AcceptFiles, FileLimits, Grant, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
 import { rtcLinkFactory } from '../engine/rtc-link.js';
+import { ACT, type Act } from '../engine/grants.js';
 import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
 import { normalizeFingerprint } from '../crypto/command.js';
 import { unsealHostKey } from '../crypto/host-key.js';
@@ -57,6 +58,8 @@ import { styles } from './styles.js';
  * @csspart people - The participant list panel (`button people-toggle` opens it); the verified host gets a `button kick` per participant.
  * @csspart person - One row of the participant list (`person speaking` while that participant speaks).
  * @csspart person-state - The state words of a row: host, muted, camera off, speaking, link quality.
+ * @csspart grants - In a room with a host key, the verified host's checkboxes of what a participant may do (a fieldset in its row).
+ * @csspart grant-toggle - One of those checkboxes: `grant-toggle speak`, `grant-toggle camera`, `grant-toggle screen`, `grant-toggle chat`, `grant-toggle files` (calls `setGrant`).
  * @csspart chat - The chat panel (`button chat-toggle` opens it).
  * @csspart chat-log - The list of chat messages (a live region).
  * @csspart chat-message - One chat message (`chat-message self` for yours), with `chat-name`, `chat-time` and `chat-text`.
@@ -873,6 +876,15 @@ export class KibitzRoomElement extends LitElement {
     this.renderRoot.querySelector<HTMLElement>(`[data-peer="${peerId}"] [part~="${part}"]`)?.focus();
   }
 
+  /** The host's checkbox: one act allowed or forbidden, the rest of the grant kept. */
+  private allow(peerId: string, act: Act, allowed: boolean): void {
+    const peer = this.participants.find((p) => p.id === peerId);
+    if (!peer) return;
+    const acts = ACT.filter((a) => (a === act ? allowed : peer.grant.act.includes(a)));
+    // A refusal is reported as `kibitz-error`; the boxes then show the grant as it stands.
+    void this.setGrant(peerId, { perceive: peer.grant.perceive, act: acts }).catch(() => this.requestUpdate());
+  }
+
   private togglePin(key: string): void {
     this.pinned = this.pinned === key ? null : key;
     this.requestUpdate();
@@ -947,7 +959,11 @@ export class KibitzRoomElement extends LitElement {
               ? html`<div class="side">
                 ${
                   this.peopleOpen
-                    ? peopleView(this.participants, { strings: s, kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null })
+                    ? peopleView(this.participants, {
+                        strings: s,
+                        kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null,
+                        grant: this.isHost && this.hostKey ? (id, act, allowed) => this.allow(id, act, allowed) : null,
+                      })
                     : nothing
                 }
                 ${this.chat.render(s, canChat)}

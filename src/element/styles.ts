@@ -186,6 +186,22 @@ export const styles = css`
     text-decoration-color: var(--kibitz-speaking, #7ee2a8);
     text-decoration-thickness: 2px;
   }
+  .grants {
+    flex-basis: 100%;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 4px 10px;
+    margin: 0;
+    padding: 4px 8px;
+    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
+    border-radius: calc(var(--kibitz-radius, 10px) / 2);
+    font-size: 0.85em;
+  }
+  .grant {
+    display: inline-flex;
+    align-items: center;
+    gap: 4px;
+  }
   .chat-log {
     max-height: 18em;
     overflow-y: auto;

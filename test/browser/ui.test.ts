@@ -2,6 +2,7 @@
 // sent with the keyboard, files sent from the UI, the participant list and the host's remove,
 // pin and full screen, the strings property, and the muted and camera-off states of a tile.
 import { expect } from '@open-wc/testing';
+import { createRoom } from '../../src/crypto/room-link.js';
 import { sendKeys } from '@web/test-runner-commands';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
 import { brokerUrl, cleanup, collect, inFirefox, makeRoom, uniqueRoom, until } from './helpers.js';
@@ -167,6 +168,37 @@ describe('<kibitz-room> built-in UI', () => {
     remove.click();
     await until(() => c.state === 'kicked', 'cy is removed');
     await until(() => parts(a, 'person').length === 2 && parts(b, 'person').length === 2, 'the lists drop cy');
+  });
+
+  it("in a room with a host key, the host's checkboxes set what a participant may do, and that participant's UI follows", async () => {
+    const made = await createRoom({ hostPassphrase: 'correct horse battery staple', base: 'https://example.test/' });
+    const attrs = { 'host-key': made.hostKey!, 'host-seal': made.hostSeal! };
+    const signaling = await brokerUrl();
+    const host = makeRoom({ ...attrs, room: made.room, signaling, name: 'Hana' });
+    const bob = makeRoom({ ...attrs, room: made.room, signaling, name: 'Bob' });
+    await host.claimHost('correct horse battery staple');
+    await host.join();
+    await bob.join();
+    await until(() => [host, bob].every((el) => el.participants.length === 2 && el.hostId === host.selfId), 'both see the host');
+    for (const el of [host, bob]) {
+      part(el, 'people-toggle')!.click();
+      await el.updateComplete;
+    }
+    expect(parts(bob, 'grant-toggle'), 'a guest gets no checkboxes').to.have.length(0);
+    const row = parts(host, 'person').find((r) => r.textContent!.includes('Bob'))!;
+    const chat = row.querySelector<HTMLInputElement>('[part~="grant-toggle"][part~="chat"]')!;
+    expect(row.querySelector('[part~="grants"] legend')!.textContent).to.contain('Bob may');
+    expect(chat.checked).to.equal(true);
+    part(bob, 'chat-toggle')!.click();
+    await bob.updateComplete;
+    expect((part(bob, 'chat-input') as HTMLTextAreaElement).disabled).to.equal(false);
+
+    chat.click();
+    await until(() => !bob.participants.find((p) => p.self)!.grant.act.includes('chat'), 'bob loses the chat grant');
+    await until(() => (part(bob, 'chat-input') as HTMLTextAreaElement).disabled, "bob's chat field is disabled");
+    expect(host.participants.find((p) => p.id === bob.selfId)!.grant.act).to.deep.equal(['speak', 'camera', 'screen', 'files']);
+    await host.updateComplete;
+    expect(chat.checked).to.equal(false);
   });
 
   it('pin moves a tile first and full width; full screen asks for the tile and a refusal stays quiet', async () => {

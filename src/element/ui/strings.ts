@@ -4,6 +4,7 @@
 import type { RoomState } from '../../engine/room.js';
 import type { SafetyAlarm } from '../../engine/safety.js';
 import type { DeviceKind, LinkQuality } from '../call-types.js';
+import type { Act } from '../../engine/grants.js';
 import { formatBytes } from '../../engine/transfer.js';
 
 export const defaultStrings = {
@@ -98,6 +99,8 @@ export const defaultStrings = {
   // The participant list.
   peopleHeading: (n: number) => `People (${n})`,
   coordinator: 'coordinator',
+  grantsLegend: (name: string) => `${name} may`,
+  actName: (act: Act) => ({ speak: 'speak', camera: 'use the camera', screen: 'share the screen', chat: 'chat', files: 'send files' })[act],
 
   // Chat.
   chatHeading: 'Chat',
