@@ -1,6 +1,7 @@
 // The built-in UI by keyboard alone: real key presses (Tab, Shift+Tab, Enter, Space and typed
-// text, sent by the browser driver) join a call, mute the microphone, send a chat message and
-// leave. Each step is checked by its effect, on this element and on the other participant's.
+// text, sent by the browser driver) give a name and join a call, mute the microphone, send a
+// chat message and leave. Each step is checked by its effect, on this element and on the other
+// participant's.
 import { expect } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { brokerUrl, cleanup, inFirefox, makeRoom, uniqueRoom, until } from './helpers.js';
@@ -35,7 +36,7 @@ describe('the built-in UI by keyboard alone', function () {
   it('joins, mutes, sends a chat message and leaves with key presses only', async () => {
     const signaling = await brokerUrl();
     const room = uniqueRoom('keyboard');
-    const ada = makeRoom({ room, name: 'Ada', media: 'audio', signaling });
+    const ada = makeRoom({ room, name: '', media: 'audio', signaling });
     // The other participant draws nothing, so every focus stop on the page is Ada's.
     const bob = makeRoom({ room, name: 'Bob', signaling, headless: '' });
     const heard: string[] = [];
@@ -44,11 +45,14 @@ describe('the built-in UI by keyboard alone', function () {
     await bob.join();
     await ada.updateComplete;
 
-    // Join: Tab to the Join button, Enter.
+    // Name and join: Tab to the name field, type, Tab to the Join button, Enter.
     (document.activeElement as HTMLElement | null)?.blur();
+    await tabTo('[part~="name-input"]');
+    await sendKeys({ type: 'Ada' });
     await tabTo('[part~="join"]');
     await sendKeys({ press: 'Enter' });
     await until(() => ada.state === 'joined' && ada.participants.length === 2, 'Ada joined Bob');
+    await until(() => bob.participants.some((p) => p.name === 'Ada'), 'Bob sees Ada by the name she typed');
     await until(() => ada.participants.find((p) => p.self)!.audio, "Ada's microphone on");
 
     // Mute: Tab to the microphone button, Space.
