@@ -83,6 +83,7 @@ export class AudioLevels implements ReactiveController {
   /** Shared by every meter: one read at a time. */
   private buffer = new Float32Array(0);
   private timer: ReturnType<typeof setInterval> | null = null;
+  private resuming = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -112,11 +113,18 @@ export class AudioLevels implements ReactiveController {
   }
 
   /**
-   * Browsers start an AudioContext only after a user gesture: a call made from a click (join,
-   * preview) lets a context made earlier run.
+   * Browsers run an AudioContext only once the page has had a user gesture (a click on Join or
+   * on the preview): asked again on each update while there is something to measure.
    */
-  resume(): void {
-    if (this.context?.state === 'suspended' && this.meters.size > 0) void this.context.resume().catch(() => undefined);
+  private resume(): void {
+    const context = this.context;
+    if (context?.state !== 'suspended' || this.meters.size === 0 || this.resuming) return;
+    // One request at a time: a browser that holds the context back leaves it pending.
+    this.resuming = true;
+    void context
+      .resume()
+      .catch(() => undefined)
+      .finally(() => (this.resuming = false));
   }
 
   /** Stop measuring and close the context; a later track opens a new one. */
