@@ -11,8 +11,8 @@ describe('speaking and link quality', () => {
   afterEach(cleanup);
 
   it("a remote peer's beeping microphone makes it speaking, with kibitz-speaking and a level; muting makes it quiet", async function () {
-    // Headless Firefox in the test browsers keeps every AudioContext suspended (resume() does
-    // not start it, even with Web Audio autoplay allowed by pref), so nothing is measured there.
+    // Headless Firefox without an audio output device keeps every AudioContext suspended,
+    // even after a real click and with Web Audio autoplay allowed, so nothing is measured there.
     if (inFirefox) this.skip();
     const signaling = await brokerUrl();
     const room = uniqueRoom('speaking');
