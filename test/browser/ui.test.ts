@@ -339,6 +339,22 @@ describe('<kibitz-room> built-in UI', () => {
     expect(reads, 'the meter stops reading once the panel is gone').to.equal(before);
   });
 
+  it('a chosen speaker plays every tile: setSinkId with speakerId where the browser lists speakers', async function () {
+    const [a] = await joined({ name: 'Ann', media: 'audio' }, { name: 'Bob', media: 'audio' });
+    await a.startPreview().catch(() => undefined);
+    await until(() => a.devices.some((d) => d.kind === 'microphone'), 'devices listed');
+    const speakers = a.devices.filter((d) => d.kind === 'speaker' && d.deviceId !== 'default');
+    // Firefox lists no speaker until the page asks with selectAudioOutput() (a user prompt).
+    if (!speakers.length || !('setSinkId' in HTMLMediaElement.prototype)) this.skip();
+    const chosen = speakers.at(-1)!.deviceId;
+    await a.setDevice('speaker', chosen);
+    await until(
+      () =>
+        parts(a, 'video').length === 2 && parts(a, 'video').every((v) => (v as HTMLMediaElement & { sinkId: string }).sinkId === chosen),
+      'every tile plays on the chosen speaker',
+    );
+  });
+
   it('a speaking participant lights up: part "tile speaking" while the fake microphone sounds', async function () {
     // Headless Firefox here keeps every AudioContext suspended, so nothing is measured there.
     if (inFirefox) this.skip();
