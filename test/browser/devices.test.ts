@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
 import { codeOf } from '../support/error-code.js';
-import { brokerUrl, cleanup, collect, framesDecoded, makeRoom, uniqueRoom, until, wireOf } from './helpers.js';
+import { brokerUrl, cleanup, collect, framesDecoded, inFirefox, makeRoom, uniqueRoom, until, wireOf } from './helpers.js';
 
 /** Packets received on the inbound RTP stream of one kind from `peerId`. */
 async function packetsFrom(el: KibitzRoomElement, peerId: string, kind: 'audio' | 'video'): Promise<number> {
@@ -142,13 +142,33 @@ describe('devices', () => {
     await el.startPreview();
     expect(el.speakerId).to.equal(null);
     expect(await codeOf(el.setDevice('speaker', 'no-such-speaker'))).to.equal('ERR_BAD_DEVICE');
+    // Firefox lists no speaker until the page asks with selectAudioOutput() (a user prompt):
+    // nothing to choose there.
+    if (inFirefox) return;
     const speakers = el.devices.filter((d) => d.kind === 'speaker');
-    // Firefox lists no speaker until the page asks with selectAudioOutput() (a user prompt).
-    if (speakers.length === 0) return;
+    expect(speakers.length).to.be.greaterThan(0);
     const speaker = speakers.find((d) => !d.selected) ?? speakers[0];
     await el.setDevice('speaker', speaker.deviceId);
     expect(el.speakerId).to.equal(speaker.deviceId);
     expect(el.devices.find((d) => d.kind === 'speaker' && d.selected)!.deviceId).to.equal(speaker.deviceId);
+  });
+
+  it('in a headless call, the chosen speaker plays the remote audio the element renders', async function () {
+    // Firefox lists no speaker until the page asks with selectAudioOutput() (a user prompt).
+    if (inFirefox) this.skip();
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('sink');
+    const a = makeRoom({ room, name: 'Ann', signaling, media: 'audio', headless: '' });
+    const b = makeRoom({ room, name: 'Bob', signaling, media: 'audio', headless: '' });
+    await a.join();
+    await b.join();
+    const players = () => [...(b.shadowRoot?.querySelectorAll('audio') ?? [])] as (HTMLAudioElement & { sinkId?: string })[];
+    await until(() => players().length === 1, "bob's element plays ann's audio");
+    const speakers = b.devices.filter((d) => d.kind === 'speaker');
+    expect(speakers.length).to.be.greaterThan(0);
+    const speaker = speakers.find((d) => !d.selected) ?? speakers[0];
+    await b.setDevice('speaker', speaker.deviceId);
+    await until(() => players().every((p) => p.sinkId === speaker.deviceId), 'the player uses the chosen speaker');
   });
 
   it('a preview before joining opens camera and microphone, its toggles hold, and join sends those same tracks', async () => {
