@@ -365,9 +365,8 @@ function callPage() {
     $('host-note').hidden = false;
   }
 
-  // The element's own gate form and Join button use the name and media typed here.
+  // The element asks for the name and the devices itself; the room-wide choices are made here.
   const syncAttributes = () => {
-    room.setAttribute('name', field(joinForm, 'name').value);
     room.setAttribute('media', field(joinForm, 'media').checked ? 'audio video' : '');
     room.toggleAttribute('verified-only', !$('verified-only').hidden && field(joinForm, 'verifiedOnly').checked);
   };
@@ -381,11 +380,12 @@ function callPage() {
         : attrs['host-seal']
           ? 'This room is by invitation. You hold the host link: claim host, then join; make invite links beside the call.'
           : 'This room is by invitation: open the personal invite link the host made for you.',
-      names: 'Only listed names get in: type yours as “Your name”. Anyone can type a listed name: it keeps honest people honest.',
+      names:
+        'Only listed names get in: type yours as your name in the call below. Anyone can type a listed name: it keeps honest people honest.',
       code: 'This room asks for its join code: type it in the “Join code” field of the call below.',
-      oidc: 'This room asks you to sign in: press “Sign in” in the call below, then Join.',
+      oidc: 'This room asks you to sign in: press “Sign in” in the call below, then join.',
       email:
-        'This room asks for a verified email address: give yours in the call below, then the code from the mail, then Join. (If this demo server is the issuer and has no SMTP set up, the mail is printed in its console.)',
+        'This room asks for a verified email address: give yours in the call below, then the code from the mail, then join. (If this demo server is the issuer and has no SMTP set up, the mail is printed in its console.)',
     };
     $('gate-note').textContent = hints[gate.method];
     $('gate-note').hidden = false;
@@ -453,11 +453,7 @@ function callPage() {
     if (alarm) log(`Safety alarm about ${peer.name || 'a guest'}: ${alarm}. Do not trust this call until you have compared codes.`);
     else if (trust === 'verified') log(`You checked ${peer.name || 'a guest'}’s safety code.`);
   });
-  joinForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    syncAttributes();
-    room.join().catch(() => undefined);
-  });
+  joinForm.addEventListener('submit', (event) => event.preventDefault());
   hostForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(hostForm);

@@ -2,7 +2,8 @@
 // "Create a room" form offers every admission gate, a code-gated link carries the code's
 // commitment and never the code, and joining through the element's own gate form, with a
 // personal invite or with an address the demo server's email issuer verified works with the
-// demo's name field. The demo server mails its codes to an SMTP sink here (KIBITZ_SMTP_URL).
+// name typed in the element's pre-join panel. The demo server mails its codes to an SMTP sink
+// here (KIBITZ_SMTP_URL).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -73,15 +74,17 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await tabs[0].goto(link);
     await tabs[1].goto(link);
     for (const [i, tab] of tabs.entries()) {
-      assert.equal(await tab.isVisible('#join-form'), true);
+      // The element's own pre-join panel asks for the name (and offers the devices).
+      await tab.waitForSelector('kibitz-room [part~=prejoin]', { state: 'visible' });
       assert.equal(await tab.isVisible('#host-form'), false, 'no claim-host form in a room without a host seal');
-      await tab.fill('#join-form input[name=name]', `Tab ${i + 1}`);
-      await tab.click('#join-form button[type=submit]');
+      await tab.fill('kibitz-room [part~=name-input]', `Tab ${i + 1}`);
+      await tab.click('kibitz-room [part~=join]');
     }
     for (const tab of tabs) {
       await until(() => tab.evaluate(() => document.querySelector('kibitz-room').participants.length === 2), 'both tabs in one call');
       // In the call the join form is gone, and the claim-host form never showed.
       assert.equal(await tab.isVisible('#join-form'), false);
+      assert.equal(await tab.isVisible('kibitz-room [part~=prejoin]'), false);
       assert.equal(await tab.isVisible('#host-form'), false);
       assert.equal(await tab.isVisible('#call-invites'), false);
       await until(
@@ -146,8 +149,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
     // The demo's Join without the code: the gate says what it needs; the element's own form stays visible.
     await page.goto(link);
     await page.uncheck('#join-form input[name=media]');
-    await page.fill('#join-form input[name=name]', 'Ada');
-    await page.click('#join-form button[type=submit]');
+    await page.fill('kibitz-room [part~=name-input]', 'Ada');
+    await page.click('kibitz-room [part~=join]');
     await until(async () => /join code/.test(await page.textContent('#log')), 'the log says the room asks for its join code');
     assert.equal(await visible('kibitz-room [part~=gate-input]'), true);
     assert.equal(await visible('#gate-note'), true);
@@ -157,7 +160,7 @@ describe('the demo page', { timeout: 180_000 }, () => {
     const tabs = [page, await other.newPage()];
     await tabs[1].goto(link);
     await tabs[1].uncheck('#join-form input[name=media]');
-    await tabs[1].fill('#join-form input[name=name]', 'Bob');
+    await tabs[1].fill('kibitz-room [part~=name-input]', 'Bob');
     for (const tab of tabs) {
       await tab.fill('kibitz-room [part~=gate-input]', code.toLowerCase());
       await tab.click('kibitz-room [part~=gate-submit]');
@@ -201,10 +204,11 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await page.click('#host-form button[type=submit]');
     await until(async () => /You are the host/.test(await page.textContent('#log')), 'host claimed');
     await page.uncheck('#join-form input[name=media]');
-    await page.fill('#join-form input[name=name]', 'Host');
-    await page.click('#join-form button[type=submit]');
+    await page.fill('kibitz-room [part~=name-input]', 'Host');
+    await page.click('kibitz-room [part~=join]');
     await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'joined as host');
     assert.equal(await page.isVisible('#join-form'), false);
+    assert.equal(await page.isVisible('kibitz-room [part~=prejoin]'), false);
     assert.equal(await page.isVisible('#host-form'), false);
 
     const guestContext = await env.browser.newContext();
@@ -213,8 +217,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
     assert.equal(await guest.isVisible('#call-invites'), false);
     assert.equal(await guest.isVisible('#host-form'), false);
     await guest.uncheck('#join-form input[name=media]');
-    await guest.fill('#join-form input[name=name]', 'Bobby');
-    await guest.click('#join-form button[type=submit]');
+    await guest.fill('kibitz-room [part~=name-input]', 'Bobby');
+    await guest.click('kibitz-room [part~=join]');
     await until(() => guest.evaluate(() => document.querySelector('kibitz-room').state === 'joined'), 'the invitee joined');
     await until(
       async () => (await seen(page)).find((p) => p.name === 'Bobby')?.identity?.verified === true,
@@ -251,8 +255,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await page.click('#host-form button[type=submit]');
     await until(async () => /You are the host/.test(await page.textContent('#log')), 'host claimed');
     await page.uncheck('#join-form input[name=media]');
-    await page.fill('#join-form input[name=name]', 'Host');
-    await page.click('#join-form button[type=submit]');
+    await page.fill('kibitz-room [part~=name-input]', 'Host');
+    await page.click('kibitz-room [part~=join]');
     await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'joined as host');
 
     // An agent invite, made by the joined host's element, with the command that runs the example agent.
@@ -272,8 +276,8 @@ describe('the demo page', { timeout: 180_000 }, () => {
     const agent = await agentContext.newPage();
     await agent.goto(invite);
     await agent.uncheck('#join-form input[name=media]');
-    await agent.fill('#join-form input[name=name]', 'Scribe');
-    await agent.click('#join-form button[type=submit]');
+    await agent.fill('kibitz-room [part~=name-input]', 'Scribe');
+    await agent.click('kibitz-room [part~=join]');
     await until(() => agent.evaluate(() => document.querySelector('kibitz-room').state === 'joined'), 'the agent joined');
     const grantOf = (tab, name) =>
       tab.evaluate((n) => document.querySelector('kibitz-room').participants.find((p) => p.name === n)?.grant, name);
@@ -326,13 +330,13 @@ describe('the demo page', { timeout: 180_000 }, () => {
       const tab = await context.newPage();
       await tab.goto(link);
       await tab.uncheck('#join-form input[name=media]');
-      await tab.fill('#join-form input[name=name]', name);
+      await tab.fill('kibitz-room [part~=name-input]', name);
       await tab.fill('kibitz-room [part~=gate-input][name=email]', address);
       await tab.click('kibitz-room [part~=gate-submit]');
       await tab.fill('kibitz-room [part~=gate-input][name=code]', await mailedCode(address));
       await tab.click('kibitz-room [part~=gate-submit]');
       await tab.waitForSelector('kibitz-room [part=gate] >> text=Email verified.');
-      await tab.click('#join-form button[type=submit]');
+      await tab.click('kibitz-room [part~=join]');
       return { context, tab, state: () => tab.evaluate(() => document.querySelector('kibitz-room').state) };
     };
     const ada = await person('Ada', 'ada@example.com');
