@@ -2,7 +2,8 @@
 // One AudioContext, one AnalyserNode per audio track, read on a timer (never per animation
 // frame). Nothing runs while there is no unmuted audio track to measure: the timer stops and
 // the context is suspended. `speaking` follows the level with hysteresis and a hold time, so a
-// pause between words does not make it flicker.
+// pause between words does not make it flicker. Only a change of `speaking` reaches the host
+// (and re-renders it); a level meter reads `level()` on its own timer.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 /** How often the levels are read. */
@@ -86,7 +87,7 @@ export class AudioLevels implements ReactiveController {
   private resuming = false;
 
   constructor(
-    private readonly host: ReactiveControllerHost,
+    host: ReactiveControllerHost,
     private readonly source: AudioLevelSource,
   ) {
     host.addController(this);
@@ -103,7 +104,7 @@ export class AudioLevels implements ReactiveController {
   }
 
   hostUpdated(): void {
-    // After this update, not inside it: a dropped meter's news re-renders the host.
+    // After this update, not inside it: a quiet speaker's news re-renders the host.
     const dropped = this.sync();
     if (dropped.length > 0) queueMicrotask(() => this.notifyDropped(dropped));
   }
@@ -177,29 +178,24 @@ export class AudioLevels implements ReactiveController {
     return meter;
   }
 
-  /** Meters that stopped: a speaker among them is quiet now, and a level went to 0. */
+  /** Meters that stopped: a speaker among them is quiet now. */
   private notifyDropped(dropped: Meter[]): void {
     for (const meter of dropped) if (meter.state.speaking) this.source.changed(meter.key, false);
-    if (dropped.some((meter) => meter.level > 0)) this.host.requestUpdate();
   }
 
   private sample(): void {
     if (this.context?.state !== 'running') return;
     const now = performance.now();
-    let moved = false;
     for (const [key, meter] of this.meters) {
       const samples = this.buffer.subarray(0, meter.analyser.fftSize);
       meter.analyser.getFloatTimeDomainData(samples);
       // A meter falls back smoothly instead of dropping to zero between syllables.
       const level = Math.max(levelOf(samples, this.context.sampleRate), meter.level * 0.6);
       const rounded = level < 0.01 ? 0 : Math.round(level * 100) / 100;
-      if (rounded !== meter.level) moved = true;
       meter.level = rounded;
       const before = meter.state.speaking;
       meter.state = nextSpeaking(meter.state, rounded, now);
       if (meter.state.speaking !== before) this.source.changed(key, meter.state.speaking);
     }
-    // Meters re-render only while some level moves: silence costs no render.
-    if (moved) this.host.requestUpdate();
   }
 }

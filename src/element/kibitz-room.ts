@@ -708,7 +708,8 @@ export class KibitzRoomElement extends LitElement {
 
   /**
    * The audio level of a participant's microphone as this browser hears it, 0 (silence) to 1,
-   * read every 120 ms with Web Audio: for a level meter (read it when rendering or on a timer).
+   * read every 120 ms with Web Audio: for a level meter, read on a timer (a level change does
+   * not re-render the element; a change of `participants[].speaking` does).
    * `null` (or `selfId`) is this peer's own microphone, also in the preview before joining. 0
    * for a muted or unknown participant.
    */
