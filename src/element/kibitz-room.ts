@@ -18,6 +18,7 @@ import { FilesPanel } from './ui/files.js';
 import { hostPanelView } from './ui/host-panel.js';
 import { peopleView } from './ui/people.js';
 import { PreJoin } from './ui/prejoin.js';
+import { toolbarView } from './ui/toolbar.js';
 import { defaultStrings, mergeStrings, stateLine, type KibitzStrings } from './ui/strings.js';
 import { applySpeaker, canPickSpeaker, tileView, type Tile } from './ui/tile.js';
 import { LocalMedia, type CaptureKind } from './local-media.js';
@@ -303,6 +304,13 @@ export class KibitzRoomElement extends LitElement {
   /** The tile shown first and large (a participant id, or `id:screen`). */
   private pinned: string | null = null;
   private peopleOpen = false;
+  private readonly toolbarActions = {
+    leave: () => this.leave(),
+    setMicrophone: (on: boolean) => void this.setMicrophone(on).catch(quiet),
+    setCamera: (on: boolean) => void this.setCamera(on).catch(quiet),
+    setScreen: (on: boolean) => void (on ? this.shareScreen() : this.stopScreenShare()).catch(quiet),
+    togglePeople: () => ((this.peopleOpen = !this.peopleOpen), this.requestUpdate()),
+  };
 
   constructor() {
     super();
@@ -877,6 +885,10 @@ export class KibitzRoomElement extends LitElement {
     this.renderRoot.querySelector<HTMLElement>(`[data-peer="${peerId}"] [part~="${part}"]`)?.focus();
   }
 
+  private localState() {
+    return { micOn: this.local.micOn, cameraOn: this.local.cameraOn, screenOn: this.local.screenOn };
+  }
+
   /** The host's checkbox: one act allowed or forbidden, the rest of the grant kept. */
   private allow(peerId: string, act: Act, allowed: boolean): void {
     const peer = this.participants.find((p) => p.id === peerId);
@@ -974,20 +986,10 @@ export class KibitzRoomElement extends LitElement {
         </div>
         ${
           inCall
-            ? html`<div part="controls" class="controls" role="toolbar" aria-label=${s.controls}>
-              <button part="button leave" class="leave" @click=${() => this.leave()}>${s.leave}</button>
-              <button part="button mic" aria-pressed=${String(this.local.micOn)}
-                @click=${() => void this.setMicrophone(!this.local.micOn).catch(quiet)}>${this.local.micOn ? s.mute : s.unmute}</button>
-              <button part="button camera" aria-pressed=${String(this.local.cameraOn)}
-                @click=${() => void this.setCamera(!this.local.cameraOn).catch(quiet)}>${this.local.cameraOn ? s.cameraOff : s.cameraOn}</button>
-              <button part="button screen" aria-pressed=${String(this.local.screenOn)}
-                @click=${() => void (this.local.screenOn ? this.stopScreenShare() : this.shareScreen()).catch(quiet)}>
-                ${this.local.screenOn ? s.stopSharing : s.shareScreen}
-              </button>
-              ${this.files.button(s, canSendFiles)} ${this.chat.toggleButton(s)}
-              <button part="button people-toggle" aria-pressed=${String(this.peopleOpen)}
-                @click=${() => ((this.peopleOpen = !this.peopleOpen), this.requestUpdate())}>${s.people}</button>
-            </div>`
+            ? toolbarView(s, { ...this.localState(), peopleOpen: this.peopleOpen }, this.toolbarActions, [
+                this.files.button(s, canSendFiles),
+                this.chat.toggleButton(s),
+              ])
             : nothing
         }
       </div>
