@@ -19,6 +19,7 @@ export {
   rtcLinkFactory,
   PeerJsTransport,
   BroadcastTransport,
+  defaultStrings,
 } from './index.js';
 export type * from './index.js';
 // Every event class, from the one module that defines them (a list here would drift from it).
