@@ -269,6 +269,17 @@ describe('<kibitz-room> built-in UI', () => {
     expect(part(b, 'chat-toggle')!.textContent!.trim()).to.equal('Chat');
   });
 
+  it("a tile shows the link's quality in words once it is sampled", async () => {
+    const [a, b] = await joined({ name: 'Ann' }, { name: 'Bob' });
+    await until(() => b.participants.find((p) => p.id === a.selfId)?.quality != null, 'a first quality sample', 15_000);
+    const quality = b.participants.find((p) => p.id === a.selfId)!.quality!;
+    await b.updateComplete;
+    const word = tileOf(b, 'Ann')!.querySelector('[part~="quality"]')!;
+    expect(partList(word)).to.include(quality);
+    expect(word.textContent).to.contain(`${quality} connection`);
+    expect(tileOf(b, 'Bob')!.querySelector('[part~="quality"]'), 'none on your own tile').to.equal(null);
+  });
+
   it('a tile shows a muted microphone and a camera that is off, in words', async () => {
     const [a, b] = await joined({ name: 'Ann', media: 'audio video' }, { name: 'Bob', media: 'audio video' });
     await until(
