@@ -239,10 +239,11 @@ function personText(p) {
 }
 
 /**
- * The People panel: everyone in the call, and for a host with a host key, each other
+ * The People panel, where it adds to the element's own list: in a room with a gate, how each
+ * participant got in as this browser checked it; for a host with a host key, each other
  * participant's grant (what its device may perceive and do), set or reset from a form.
  */
-function peoplePanel(room, { canGrant, log }) {
+function peoplePanel(room, { gate, canGrant, log }) {
   const items = new Map();
 
   const grantForm = (p) => {
@@ -274,7 +275,7 @@ function peoplePanel(room, { canGrant, log }) {
   };
 
   const render = (participants) => {
-    $('people-box').hidden = participants.length === 0;
+    $('people-box').hidden = participants.length === 0 || !(gate || canGrant());
     for (const [id, item] of items) {
       if (participants.some((p) => p.id === id)) continue;
       item.remove();
@@ -345,6 +346,8 @@ function callPage() {
   }
   const room = document.createElement('kibitz-room');
   for (const [key, value] of Object.entries(attrs)) room.setAttribute(key, value);
+  // This server mints short-lived TURN credentials here when it has a TURN server (else none).
+  room.setAttribute('ice-servers-url', '/ice-servers');
   $('stage').append(room);
   const joinForm = $('join-form');
   const hostForm = $('host-form');
@@ -417,7 +420,7 @@ function callPage() {
   }
 
   // Grants are signed with the host key: the soft host-name tier grants nothing.
-  peoplePanel(room, { canGrant: () => joinedHost() && Boolean(attrs['host-key']), log });
+  peoplePanel(room, { gate, canGrant: () => joinedHost() && Boolean(attrs['host-key']), log });
 
   let gateExplained = false;
   room.addEventListener('kibitz-error', (e) => {
