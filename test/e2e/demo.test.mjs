@@ -5,6 +5,7 @@
 // name typed in the element's pre-join panel. The demo server mails its codes to an SMTP sink
 // here (KIBITZ_SMTP_URL).
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
@@ -43,6 +44,21 @@ const mailedCode = (address) =>
     `a code mailed to ${address}`,
   );
 
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * What axe-core finds on the demo's own page (the element's inside is the browser tests'
+ * business), as readable lines: rule, element, how to fix.
+ */
+async function demoViolations(page) {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const { violations } = await window.axe.run({ exclude: [['kibitz-room']] }, { resultTypes: ['violations'] });
+    return violations.map((v) => `${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
+  });
+  return violations.join('\n');
+}
+
 /** The participants a tab's element sees: name and identity, sorted by name. */
 const seen = (page) =>
   page.evaluate(() =>
@@ -69,6 +85,7 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await first.click('button[aria-label="Copy room link"]');
     await first.waitForSelector('#guest-link-box [role=status]:text("Copied")');
     assert.equal(await first.evaluate(() => navigator.clipboard.readText()), link);
+    assert.equal(await demoViolations(first), '', 'axe on the create page with its links');
 
     const tabs = [first, await context.newPage()];
     await tabs[0].goto(link);
@@ -293,6 +310,7 @@ describe('the demo page', { timeout: 180_000 }, () => {
       await until(async () => (await grantOf(tab, 'Scribe'))?.act.includes('chat'), 'the widened grant reached this page');
     }
     assert.deepEqual((await grantOf(agent, 'Scribe')).act, ['chat']);
+    assert.equal(await demoViolations(page), '', "axe on the host's call page with an invite and a grant form open");
     // Reset puts it back on an agent's default.
     await page.click(`${form} button.reset-grant`);
     await until(async () => (await grantOf(agent, 'Scribe'))?.act.length === 0, 'the reset grant reached the agent');
