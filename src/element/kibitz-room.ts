@@ -48,7 +48,7 @@ import { styles } from './styles.js';
  * @csspart indicator - A state word in a tile caption: `indicator muted` (microphone off), `indicator camera-off`, `indicator speaking`.
  * @csspart quality - The link quality word on another participant's tile: `quality good`, `quality fair` or `quality poor`.
  * @csspart controls - The toolbar with the call buttons (in a call).
- * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button pin` (`aria-pressed`), `button fullscreen`, `button send-file`, `button chat-toggle`, `button chat-send`, `button people-toggle`, `button kick`, `button admit`, `button deny`).
+ * @csspart button - Every button (also `button join`, `button leave`, `button mic`, `button camera`, `button screen`, `button pin` (`aria-pressed`), `button fullscreen`, `button send-file`, `button chat-toggle`, `button chat-send`, `button people-toggle`, `button preview-start` (opens the devices before joining), `button kick`, `button admit`, `button deny`, `button lock`, `button lobby`).
  * @csspart prejoin - The panel before joining: preview, camera and microphone toggles, level meter, device menus, name and `button join`.
  * @csspart preview - The camera preview video in the pre-join panel.
  * @csspart level - The microphone level meter (a `<meter>`, 0 to 1) in the pre-join panel.
