@@ -325,6 +325,7 @@ function callPage() {
   $('call').hidden = false;
   const lines = [];
   const log = (text) => {
+    $('log-box').hidden = false;
     lines.push(text);
     if (lines.length > 8) lines.shift();
     $('log').replaceChildren(
