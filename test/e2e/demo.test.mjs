@@ -112,6 +112,33 @@ describe('the demo page', { timeout: 180_000 }, () => {
     await context.close();
   });
 
+  it('makes a room with a soft host name: one link, the name on the page, and whoever joins under it hosts without host forms', async () => {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(env.server.url);
+    await page.fill('#create-form input[name=hostName]', 'Ada');
+    await page.click('#create-form button[type=submit]');
+    await page.waitForSelector('#links:not([hidden])');
+    assert.equal(await page.isVisible('#host-link-box'), false, 'no host key: one link for everyone');
+    assert.match(await page.textContent('#soft-host-box'), /Whoever joins this room as “Ada” is its host/);
+    const link = await page.textContent('#guest-link');
+    assert.equal(new URLSearchParams(new URL(link).hash.slice(1)).get('host-name'), 'Ada');
+
+    await page.goto(link);
+    await page.waitForSelector('#host-note', { state: 'visible' });
+    assert.match(await page.textContent('#host-note'), /Whoever joins as “Ada” is this room’s host \(anyone can type that name\)/);
+    assert.equal(await page.isVisible('#host-form'), false, 'a soft host has no passphrase to claim with');
+    await page.uncheck('#join-form input[name=media]');
+    await page.fill('kibitz-room [part~=name-input]', 'Ada');
+    await page.click('kibitz-room [part~=join]');
+    await until(() => page.evaluate(() => document.querySelector('kibitz-room').isHost), 'Ada hosts under her name');
+    // The element's host panel is there; grants need a host key, so the demo offers none.
+    assert.equal(await page.isVisible('kibitz-room [part~=host-menu]'), true);
+    assert.equal(await page.isVisible('#people-box'), false);
+    assert.equal(await page.isVisible('#host-form'), false);
+    await context.close();
+  });
+
   it('offers the gate methods; a code-gated link carries a commitment, never the code, and the element asks for the code', async () => {
     const context = await env.browser.newContext();
     const page = await context.newPage();
