@@ -151,7 +151,7 @@ describe('accessibility of the built-in UI (axe-core)', function () {
     audit.expectNone();
   });
 
-  it('has no violations with the safety-code panel open and with a file offered', async () => {
+  it('has no violations with the safety-code panel open, and with a file offered, sent and received', async () => {
     const audit = new Audit();
     const { host, guest } = await hostCall();
     await until(() => host.participants.every((p) => p.self || p.safetyCode), 'safety codes derived');
@@ -160,14 +160,19 @@ describe('accessibility of the built-in UI (axe-core)', function () {
     await until(() => part(host, '[part~="safety-code"]') !== null, 'the safety panel');
     await audit.check(host, 'with the safety-code panel open');
 
-    const sending = guest.sendFile(new Blob(['minutes of the meeting']), { to: host.selfId!, name: 'minutes.txt', type: 'text/plain' });
-    sending.catch(() => undefined);
+    // The guest picks a file in its own Send file picker: an outgoing row with a progress bar.
+    const picker = deepAll(guest.shadowRoot!, '[part~="file-input"]')[0] as HTMLInputElement;
+    const picked = new DataTransfer();
+    picked.items.add(new File(['minutes of the meeting'], 'minutes.txt', { type: 'text/plain' }));
+    picker.files = picked.files;
+    picker.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => part(guest, '[part~="file-out"]') !== null, "the guest's outgoing file");
     await until(() => part(host, '[part~="file-offer"]') !== null, 'the file prompt');
     await audit.check(host, 'with a file offered');
     await audit.check(guest, 'while offering a file');
     part(host, '[part~="accept-file"]')!.click();
-    await sending;
     await until(() => part(host, '[part~="save-file"]') !== null, 'the received file, ready to save');
+    await audit.check(guest, 'with a file sent');
     await audit.check(host, 'with a received file');
     audit.expectNone();
   });
