@@ -13,6 +13,15 @@ import { decodeControl, type SignalData } from './protocol.js';
 export const SLOT_COUNT = 4;
 /** A lone coordinator on a spare slot asks the lower slots for the live room every this many pings. */
 export const PROBE_EVERY_PINGS = 4;
+/**
+ * Every broker id of a room starts with this many characters of its signaling id: the slots
+ * (`<signalingId>s<n>`) and each joiner's own id (`<prefix><peer id>`). A proxy in front of
+ * several brokers hashes on it, so one room's sockets all reach the same broker.
+ */
+export const ROOM_PREFIX_LENGTH = 12;
+/** A coordinator that had to take its slot again after losing the broker re-opens it this often, to land where a proxy's hash points now. */
+export const REHOME_EVERY_PINGS = 60;
+
 
 export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired';
 
@@ -72,6 +81,8 @@ export class Entry {
   /** The link to the coordinator while this peer waits in the lobby, unrostered. */
   private lobbyLink: Link | null = null;
   private claiming = false;
+  /** This peer lost its slot's socket while coordinating: the broker behind a proxy may have changed since. */
+  private moved = false;
 
   constructor(
     private readonly host: EntryHost,
@@ -110,6 +121,11 @@ export class Entry {
     return `${this.keys!.signalingId}s${index}`;
   }
 
+  /** A peer's id at the broker: the room's prefix, then the peer id. */
+  private brokerId(peerId: string): string {
+    return this.keys!.signalingId.slice(0, ROOM_PREFIX_LENGTH) + peerId;
+  }
+
   private live(generation: number): boolean {
     return generation === this.host.generation();
   }
@@ -119,7 +135,7 @@ export class Entry {
     const { transport, clock, timing, selfId } = this.host;
     this.keys ??= await this.roomKeys();
     const deadline = clock.now() + timing.joinMs;
-    const ownOpen = transport.open(selfId).then((endpoint) => {
+    const ownOpen = transport.open(this.brokerId(selfId)).then((endpoint) => {
       // Listen at once: an answer to the early offer below can arrive right after OPEN.
       this.endpoint = endpoint;
       endpoint.onmessage = (m) => void this.onJoinerSignal(m);
@@ -286,6 +302,8 @@ export class Entry {
   private async sealNow(dst: string, data: SignalData, via?: SignalingEndpoint): Promise<void> {
     const endpoint = via ?? this.endpoint ?? (await this.ownEndpoint);
     if (!endpoint || !this.keys) return;
+    // A coordinator answers a guest at the guest's broker id; a joiner writes to a slot.
+    if (via) dst = this.brokerId(dst);
     const type: SignalType = 'candidate' in data ? 'CANDIDATE' : data.description.type === 'offer' ? 'OFFER' : 'ANSWER';
     const sealed = await sealHandshake(this.keys, `${endpoint.id}|${type}`, data);
     endpoint.send(dst, type, sealed);
@@ -318,6 +336,7 @@ export class Entry {
     slot.endpoint.onclose = () => {
       if (this.slot?.endpoint !== slot.endpoint) return;
       this.slot = null;
+      this.moved = true;
       // The broker went away: keep serving the room and take a slot again when it is back.
     };
     this.dial?.settle('timeout');
@@ -346,6 +365,12 @@ export class Entry {
    * lone coordinator looks for a live room on the other slots.
    */
   tend(pingCount: number): void {
+    // After a broker loss the slot was taken again wherever the proxy sent it; once that broker
+    // is back, the room's newcomers reach it again: re-open the slot now and then to follow them.
+    if (this.moved && this.slot && !this.claiming && pingCount % REHOME_EVERY_PINGS === 0) {
+      this.slot.endpoint.close();
+      this.slot = null;
+    }
     if (!this.slot || this.slot.index > 0) void this.claim(this.slot ? this.slot.index : SLOT_COUNT);
     const { members, guests } = this.host.company();
     const alone = members === 1 && guests === 0;
@@ -400,8 +425,8 @@ export class Entry {
 
   private async onSlotSignal(endpoint: SignalingEndpoint, message: SignalMessage): Promise<void> {
     if (!this.keys || message.type === 'EXPIRE') return;
-    if (message.src === this.host.selfId) return; // our own early offer, sent before we won the claim
-    if (!/^[A-Za-z0-9]{1,64}$/.test(message.src)) {
+    if (message.src === this.brokerId(this.host.selfId)) return; // our own early offer, sent before we won the claim
+    if (!/^[A-Za-z0-9]{1,80}$/.test(message.src)) {
       this.host.dropped('unauthorised');
       return;
     }
@@ -412,7 +437,12 @@ export class Entry {
       this.host.dropped('malformed');
       return;
     }
-    if (this.host.coordinating()) this.host.slotSignal(endpoint, message.src, signal);
+    const prefix = this.keys.signalingId.slice(0, ROOM_PREFIX_LENGTH);
+    if (!message.src.startsWith(prefix)) {
+      this.host.dropped('unauthorised');
+      return;
+    }
+    if (this.host.coordinating()) this.host.slotSignal(endpoint, message.src.slice(prefix.length), signal);
   }
 
   private async answerProbe(endpoint: SignalingEndpoint, message: SignalMessage, value: unknown): Promise<boolean> {
