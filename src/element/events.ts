@@ -66,7 +66,8 @@ export interface KibitzTrackDetail {
   stream: MediaStream;
 }
 export interface KibitzParticipantsDetail {
-  participants: Participant[];
+  /** Everyone, as the element's `participants` shows them (with `speaking` and `quality`). */
+  participants: CallParticipant[];
 }
 export interface KibitzConnectionDetail {
   peerId: string;

@@ -103,7 +103,7 @@ import { styles } from './styles.js';
  * @fires {KibitzFileEvent} kibitz-file - A file sent with sendFile() arrived whole: `{ id, peerId, to, name, type, size, data }` (`data` is a Blob).
  * @fires {KibitzFileOfferEvent} kibitz-file-offer - A participant offers a file: `{ id, peer, to, name, type, size, accept(), reject(), settled }`; nothing is sent before `accept()`. Cancelable: `preventDefault()` keeps the built-in prompt away while the page decides; undecided offers expire (declined).
  * @fires {KibitzProgressEvent} kibitz-progress - Progress of a transfer: `{ id, peerId, direction, bytes, total }`, direction `in` or `out`.
- * @fires {KibitzParticipantsEvent} kibitz-participants - The roster or someone's media or fingerprint changed: `{ participants }`.
+ * @fires {KibitzParticipantsEvent} kibitz-participants - The roster or someone's media or fingerprint changed: `{ participants }`, as the `participants` property shows them (with `speaking` and `quality`).
  * @fires {KibitzKickEvent} kibitz-kick - The host removed a participant: `{ peer, self }` (`self`: it was you).
  * @fires {KibitzKnockEvent} kibitz-knock - Someone is waiting to be let in: `{ peerId, name }`.
  * @fires {KibitzHostEvent} kibitz-host - The verified host changed: `{ peerId }` (null: no host here).
@@ -263,6 +263,7 @@ export class KibitzRoomElement extends LitElement {
       this.files.clear();
     },
     chat: (peer, text, at) => this.chat.received(peer.name || this.texts.guest, text, new Date(at)),
+    describe: (participants) => this.describe(participants),
     ended: () => {
       this.local.stop();
       this.levels.stop();
@@ -347,7 +348,12 @@ export class KibitzRoomElement extends LitElement {
    * every 3 s (null for self and before the first sample).
    */
   get participants(): CallParticipant[] {
-    return this.call.participants.map((p) => ({
+    return this.describe(this.call.participants);
+  }
+
+  /** The engine's roster plus what this browser measures: who is speaking, how good each link is. */
+  private describe(participants: Participant[]): CallParticipant[] {
+    return participants.map((p) => ({
       ...p,
       speaking: this.levels.speaking(p.self ? SELF : p.id),
       quality: p.self ? null : this.linkQuality.get(p.id),

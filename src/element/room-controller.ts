@@ -34,6 +34,7 @@ import {
   KibitzChatEvent,
 } from './events.js';
 import { chatText, isChatEnvelope } from './ui/chat.js';
+import type { CallParticipant } from './call-types.js';
 
 export interface RoomControllerHooks {
   /** Everything a Room needs, read from the element (attributes, certificate, local media). Throws on a bad attribute. */
@@ -46,6 +47,8 @@ export interface RoomControllerHooks {
   canPrompt(): boolean;
   /** A chat message from another participant (before `kibitz-chat` fires). */
   chat?(peer: Participant, text: string, at: number): void;
+  /** The roster as the page sees it (what this browser measures added); `kibitz-participants` carries it. */
+  describe(participants: Participant[]): CallParticipant[];
 }
 
 /** A file offer the element's own prompt is asking about. */
@@ -224,7 +227,7 @@ export class RoomController implements ReactiveController {
         fire(new KibitzLeaveEvent(detail));
       }),
       engine.on('participants', (detail) => {
-        fire(new KibitzParticipantsEvent(detail));
+        fire(new KibitzParticipantsEvent({ participants: this.hooks.describe(detail.participants) }));
         for (const [peerId, slots] of this.unannounced) {
           if (!detail.participants.some((p) => p.id === peerId)) continue;
           this.unannounced.delete(peerId);

@@ -72,6 +72,14 @@ describe('speaking and link quality', () => {
           `${el.name} -> ${id}`,
         ).to.equal(true);
     }
+    // kibitz-participants carries the roster as `participants` shows it, measures included.
+    const [ann, bob] = els;
+    const rosters = collect(ann, 'kibitz-participants');
+    bob.name = 'Bobby';
+    await until(() => rosters.some((e) => e.participants.some((p) => p.name === 'Bobby')), 'the rename reaches ann');
+    const renamed = rosters.find((e) => e.participants.some((p) => p.name === 'Bobby'))!;
+    expect(renamed.participants.find((p) => p.id === bob.selfId)!.quality).to.equal('good');
+    expect(renamed.participants.every((p) => typeof p.speaking === 'boolean')).to.equal(true);
   });
 
   it('leaving stops the measures: no quality or speaking is kept, and no event fires afterwards', async () => {
