@@ -105,6 +105,11 @@ async function startCredentialEndpoint({ secret, urls }) {
     switch (path) {
       case '/ice-servers':
         return json(iceServersAnswer(settings));
+      case '/short':
+        // Credentials that expire in `ttl` seconds (?ttl=8): a call must refresh them before a late link needs them.
+        return json(
+          iceServersAnswer({ ...settings, ttl: Number(new URL(req.url, 'http://x').searchParams.get('ttl')) || 10, label: 'short' }),
+        );
       case '/expired':
         return json(iceServersAnswer({ ...settings, ttl: -3600, label: 'expired' }));
       case '/wrong-secret':

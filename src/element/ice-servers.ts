@@ -79,3 +79,71 @@ export function iceServersFor(inline: string, url: string, relayOnly: boolean): 
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Never refresh sooner than this, nor retry a failed refresh sooner than RETRY_MS. */
+const MIN_REFRESH_MS = 5_000;
+const RETRY_MS = 60_000;
+/** setTimeout's longest delay. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * When the earliest TURN REST credential among `servers` expires (ms since the epoch): their
+ * usernames are `<unix seconds>:<label>`. Null when none is such a credential.
+ */
+export function credentialExpiry(servers: RTCIceServer[]): number | null {
+  let earliest: number | null = null;
+  for (const server of servers) {
+    const match = /^(\d{9,12})(?::|$)/.exec(server.username ?? '');
+    if (!match) continue;
+    const expiry = Number(match[1]) * 1000;
+    if (earliest === null || expiry < earliest) earliest = expiry;
+  }
+  return earliest;
+}
+
+/**
+ * Keeps short-lived TURN credentials fresh while a call lasts: after three quarters of their
+ * remaining lifetime it fetches new ones and hands them on (to links made later, and to live
+ * links' ICE restarts). A failed refresh is reported, never fatal, and tried again a minute later.
+ */
+export class IceRefresh {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly load: () => Promise<RTCIceServer[]>,
+    private readonly apply: (servers: RTCIceServer[]) => void,
+    private readonly report: (err: unknown) => void,
+  ) {}
+
+  /** Plan the next refresh for the credentials in `servers` (none when they carry no expiry). */
+  schedule(servers: RTCIceServer[]): void {
+    clearTimeout(this.timer);
+    const expiry = credentialExpiry(servers);
+    if (this.stopped || expiry === null) return;
+    const left = expiry - Date.now();
+    this.wait(left > 0 ? Math.max(MIN_REFRESH_MS, left * 0.75) : RETRY_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private wait(ms: number): void {
+    this.timer = setTimeout(() => void this.refresh(), Math.min(ms, MAX_DELAY_MS));
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const servers = await this.load();
+      if (this.stopped) return;
+      this.apply(servers);
+      this.schedule(servers);
+    } catch (err) {
+      if (this.stopped) return;
+      this.report(err);
+      this.wait(RETRY_MS);
+    }
+  }
+}

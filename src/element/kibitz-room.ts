@@ -2,7 +2,7 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { KibitzError, toKibitzError } from '../errors.js';
 import type { AcceptFiles, FileLimits, Grant, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
-import { rtcLinkFactory } from '../engine/rtc-link.js';
+import { rtcLinkFactory, type RtcLinkFactory } from '../engine/rtc-link.js';
 import { ACT, type Act } from '../engine/grants.js';
 import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
 import { normalizeFingerprint } from '../crypto/command.js';
@@ -12,7 +12,7 @@ import { IndexedDbPinStore } from './pins.js';
 import { localReplayStore } from './replay-store.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
 import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './config.js';
-import { iceServersFor } from './ice-servers.js';
+import { IceRefresh, iceServersFor } from './ice-servers.js';
 import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
 import { FilesPanel } from './ui/files.js';
 import { hostPanelView } from './ui/host-panel.js';
@@ -265,6 +265,7 @@ export class KibitzRoomElement extends LitElement {
     chat: (peer, text, at) => this.chat.received(peer.name || this.texts.guest, text, new Date(at)),
     describe: (participants) => this.describe(participants),
     ended: () => {
+      this.iceRefresh?.stop();
       this.local.stop();
       this.levels.stop();
       this.linkQuality.stop();
@@ -277,6 +278,8 @@ export class KibitzRoomElement extends LitElement {
   private storedCertificate: RTCCertificate | null = null;
   /** The participant whose safety-code panel is open. */
   private verifying: string | null = null;
+  /** Keeps `ice-servers-url` credentials fresh during a call. */
+  private iceRefresh: IceRefresh | null = null;
   /** The host key unsealed by claimHost() before joining; the next Room proves it. */
   private hostSecret: Uint8Array | null = null;
   private readonly onPageHide = () => this.leave();
@@ -771,6 +774,7 @@ export class KibitzRoomElement extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.iceRefresh?.stop();
     window.removeEventListener('pagehide', this.onPageHide);
   }
 
@@ -788,6 +792,23 @@ export class KibitzRoomElement extends LitElement {
     } catch (err) {
       this.call.report(toKibitzError(err, 'ERR_BAD_ATTRIBUTE'));
     }
+  }
+
+  /**
+   * With `ice-servers-url`, fetch fresh credentials before these expire, for as long as the
+   * call lasts: a link made later (a newcomer) or an ICE restart needs valid ones.
+   */
+  private refreshIce(links: RtcLinkFactory, servers: RTCIceServer[]): void {
+    this.iceRefresh?.stop();
+    this.iceRefresh = null;
+    const [inline, url, relayOnly] = [this.iceServers, this.iceServersUrl, this.relayOnly];
+    if (!url.trim()) return;
+    this.iceRefresh = new IceRefresh(
+      () => iceServersFor(inline, url, relayOnly),
+      (fresh) => links.setIceServers(fresh),
+      (err) => this.call.report(toKibitzError(err, 'ERR_ICE_SERVERS')),
+    );
+    this.iceRefresh.schedule(servers);
   }
 
   /**
@@ -809,15 +830,17 @@ export class KibitzRoomElement extends LitElement {
       this.local.open(wish).catch((err) => (this.call.report(toKibitzError(err, 'ERR_MEDIA')), null)),
     ]);
     const iceServers = await ice;
+    const links = rtcLinkFactory({
+      iceServers,
+      iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
+      certificates: certificate ? [certificate] : undefined,
+    });
+    this.refreshIce(links, iceServers);
     return {
       room,
       name,
       transport,
-      links: rtcLinkFactory({
-        iceServers,
-        iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
-        certificates: certificate ? [certificate] : undefined,
-      }),
+      links,
       tracks: { audio: stream?.getAudioTracks()[0] ?? null, video: stream?.getVideoTracks()[0] ?? null },
       media: wish.audio || wish.video,
       host: { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName },

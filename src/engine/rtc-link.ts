@@ -21,8 +21,29 @@ export interface RtcConfig {
 /** An open link's renegotiation offer unanswered this long is rolled back and made again. */
 const REOFFER_MS = 4000;
 
-export function rtcLinkFactory(config: RtcConfig = {}): LinkFactory {
-  return (options) => new RtcLink(options, config);
+/** A factory of RtcLinks whose ICE servers can be replaced while the call goes on. */
+export interface RtcLinkFactory extends LinkFactory {
+  /**
+   * New ICE servers (fresh TURN credentials): links made from now on use them, and so does
+   * every live link's next gathering (an ICE restart).
+   */
+  setIceServers(servers: RTCIceServer[]): void;
+}
+
+export function rtcLinkFactory(config: RtcConfig = {}): RtcLinkFactory {
+  const own = { ...config };
+  const live = new Set<RtcLink>();
+  const factory: LinkFactory = (options) => {
+    const link = new RtcLink(options, own, (gone) => live.delete(gone));
+    live.add(link);
+    return link;
+  };
+  return Object.assign(factory, {
+    setIceServers(servers: RTCIceServer[]) {
+      own.iceServers = servers;
+      for (const link of live) link.setIceServers(servers);
+    },
+  });
 }
 
 /** Lowercase, colon-separated hex of a SHA-256 digest. */
@@ -55,7 +76,11 @@ export class RtcLink implements Link {
   private relayGathered = false;
   private cachedFingerprint: string | null = null;
 
-  constructor(options: LinkOptions, config: RtcConfig) {
+  constructor(
+    options: LinkOptions,
+    config: RtcConfig,
+    private readonly gone?: (link: RtcLink) => void,
+  ) {
     this.options = options;
     this.remoteId = options.remoteId;
     this.tracks = { ...options.tracks };
@@ -346,9 +371,20 @@ export class RtcLink implements Link {
     this.shutdown('closed', false);
   }
 
+  /** Fresh ICE servers for this link's next gathering; a browser that cannot change them keeps the old ones. */
+  setIceServers(servers: RTCIceServer[]): void {
+    if (this.closed) return;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: servers });
+    } catch {
+      // Kept: the link works on as it is; only a restart after the old credentials expire would fail.
+    }
+  }
+
   private shutdown(reason: 'closed' | 'failed', notify = true): void {
     if (this.closed) return;
     this.closed = true;
+    this.gone?.(this);
     clearTimeout(this.restartTimer);
     clearTimeout(this.answerTimer);
     clearTimeout(this.relayTimer);

@@ -7,7 +7,7 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { KibitzError } from '../../src/errors.js';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import { fetchIceServers } from '../../src/element/ice-servers.js';
+import { credentialExpiry, fetchIceServers } from '../../src/element/ice-servers.js';
 import { brokerUrl, cleanup, collect, ids, inFirefox, makeRoom, uniqueRoom, until } from './helpers.js';
 
 interface TurnInfo {
@@ -230,6 +230,43 @@ describe('relay-only', () => {
 
 describe('ice-servers-url', () => {
   afterEach(cleanup);
+
+  it('credentials that expire during the call are fetched afresh in time: a newcomer after their expiry still links over the relay', async () => {
+    const turn = await turnStart();
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('refresh');
+    const short = `${turn.endpoint}short?ttl=8`;
+    const asked = async () => (await turnRequests())['/short'] ?? 0;
+    const before = await asked();
+    const a = makeRoom({ room, name: 'Ann', signaling, 'ice-servers-url': short, 'relay-only': '' });
+    await a.join();
+    // Past the expiry of the credentials Ann joined with: coturn takes only fresher ones now.
+    await sleep(10_000);
+    expect((await asked()) - before, 'Ann asked again before they expired').to.be.greaterThan(1);
+    const b = makeRoom({ room, name: 'Bob', signaling, 'ice-servers-url': short, 'relay-only': '' });
+    await b.join();
+    await until(() => ids(a).includes(b.selfId!), 'Ann sees Bob', 30_000);
+    await until(async () => (await selectedPair(a, b.selfId!)) !== null, 'Ann -> Bob selected a pair', 30_000);
+    expect((await selectedPair(a, b.selfId!))!.local).to.equal('relay');
+    a.leave();
+    b.leave();
+    // Leaving stops the refreshing.
+    const after = await asked();
+    await sleep(7000);
+    expect(await asked()).to.equal(after);
+  });
+
+  it('reads the expiry of REST credentials from their usernames; other servers carry none', () => {
+    expect(credentialExpiry([{ urls: 'stun:stun.example' }, { urls: 'turn:t.example', username: 'alice', credential: 'x' }])).to.equal(
+      null,
+    );
+    expect(
+      credentialExpiry([
+        { urls: 'turn:a.example', username: '1900000000:kibitz', credential: 'x' },
+        { urls: 'turn:b.example', username: '1800000000', credential: 'y' },
+      ]),
+    ).to.equal(1_800_000_000_000);
+  });
 
   it('a broken endpoint rejects the join with ERR_ICE_SERVERS saying why, leaves no device open, and the element joins once the URL is fixed', async () => {
     const turn = await turnStart();
