@@ -15,8 +15,7 @@ import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './co
 import { IceRefresh, iceServersFor } from './ice-servers.js';
 import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
 import { FilesPanel } from './ui/files.js';
-import { hostPanelView } from './ui/host-panel.js';
-import { peopleView } from './ui/people.js';
+import { panelsFor } from './ui/lazy-panels.js';
 import { PreJoin } from './ui/prejoin.js';
 import { toolbarView } from './ui/toolbar.js';
 import { defaultStrings, mergeStrings, stateLine, type KibitzStrings } from './ui/strings.js';
@@ -30,6 +29,8 @@ import { KibitzDevicesEvent, KibitzQualityEvent, KibitzSpeakingEvent } from './e
 import { GateClient, type CredentialInput } from './gate-client.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
+import { srcObject } from './ui/src-object.js';
+import { repeat } from 'lit/directives/repeat.js';
 
 /**
  * An end-to-end encrypted group call: media and data go browser to browser over a WebRTC
@@ -885,7 +886,7 @@ export class KibitzRoomElement extends LitElement {
     const tiles: Tile[] = [];
     for (const peer of this.participants) {
       const camera = peer.self ? this.local.camera : this.call.stream(peer.id, 'camera');
-      tiles.push({ key: peer.id, peer, stream: camera ?? new MediaStream(), screen: false });
+      tiles.push({ key: peer.id, peer, stream: camera, screen: false });
       const screen = peer.self ? this.local.screen : this.call.stream(peer.id, 'screen');
       if (peer.screen && screen) tiles.push({ key: `${peer.id}:screen`, peer, stream: screen, screen: true });
     }
@@ -964,7 +965,7 @@ export class KibitzRoomElement extends LitElement {
     const s = this.texts;
     const others = this.participants.filter((p) => !p.self);
     if (this.headless) {
-      return html`${others.map((p) => html`<audio hidden autoplay .srcObject=${this.call.stream(p.id, 'camera')}></audio>`)}`;
+      return html`${others.map((p) => html`<audio hidden autoplay ${srcObject(this.call.stream(p.id, 'camera'))}></audio>`)}`;
     }
     const inCall = this.state === 'joined';
     const busy = this.state === 'connecting' || this.state === 'waiting';
@@ -978,20 +979,23 @@ export class KibitzRoomElement extends LitElement {
       <div part="base" class="base ${this.state}">
         <div part="status" class="status" role="status" aria-live="polite">${this.stateText()}</div>
         ${blocked ? html`<div part="notice" class="notice" role="alert">${this.stateText()}</div>` : nothing}
-        ${this.isHost && inCall ? hostPanelView(s, this, this.hostActions) : nothing}
+        ${(this.isHost && inCall && panelsFor(this)?.hostPanelView(s, this, this.hostActions)) || nothing}
         ${this.preJoin.render(s, preJoin, !inCall, busy ? nothing : this.gateClient.view(() => void this.join().catch(quiet), s))}
         ${this.files.render(s, this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
         <div class="stage">
           ${
             tiles.length
               ? html`<div part="grid" class="grid" role="list" aria-label=${s.participantsGrid} ?hidden=${blocked}>
-                ${tiles.map((tile) =>
-                  tileView(tile, {
-                    strings: s,
-                    pinned: tile.key === this.pinned,
-                    togglePin: () => this.togglePin(tile.key),
-                    verify: inCall ? this.verifyControls(tile.peer) : null,
-                  }),
+                ${repeat(
+                  tiles,
+                  (tile) => tile.key,
+                  (tile) =>
+                    tileView(tile, {
+                      strings: s,
+                      pinned: tile.key === this.pinned,
+                      togglePin: () => this.togglePin(tile.key),
+                      verify: inCall ? this.verifyControls(tile.peer) : null,
+                    }),
                 )}
               </div>`
               : nothing
@@ -1001,11 +1005,11 @@ export class KibitzRoomElement extends LitElement {
               ? html`<div class="side">
                 ${
                   this.peopleOpen
-                    ? peopleView(this.participants, {
+                    ? (panelsFor(this)?.peopleView(this.participants, {
                         strings: s,
                         kick: this.isHost ? (id) => void this.kick(id).catch(quiet) : null,
                         grant: this.isHost && this.hostKey ? (id, act, allowed) => this.allow(id, act, allowed) : null,
-                      })
+                      }) ?? nothing)
                     : nothing
                 }
                 ${this.chat.render(s, canChat)}

@@ -248,6 +248,31 @@ describe('<kibitz-room> built-in UI', () => {
     }
   });
 
+  it('re-renders, a rename and pinning never reload a playing video: each tile keeps its stream bound', async () => {
+    const [a, b] = await joined({ name: 'Ann', media: 'audio video' }, { name: 'Bob', media: 'audio video' });
+    const video = () => tileOf(a, 'Bob')!.querySelector('video')!;
+    await until(() => video().srcObject instanceof MediaStream && video().readyState >= 2, "Bob's picture plays on Ann's page", 30_000);
+    const bound = video();
+    const stream = bound.srcObject;
+    // Every load of a media element starts with loadstart: a set srcObject is a load, and a blank picture until the next frame.
+    let loads = 0;
+    a.shadowRoot!.addEventListener('loadstart', () => loads++, true);
+    for (let i = 0; i < 5; i++) {
+      a.requestUpdate();
+      await a.updateComplete;
+    }
+    b.name = 'Bobby';
+    await until(() => !!tileOf(a, 'Bobby'), 'the rename reaches Ann');
+    const pin = tileOf(a, 'Bobby')!.querySelector<HTMLButtonElement>('[part~="pin"]')!;
+    pin.click();
+    await a.updateComplete;
+    pin.click();
+    await a.updateComplete;
+    expect(tileOf(a, 'Bobby')!.querySelector('video')).to.equal(bound);
+    expect(bound.srcObject).to.equal(stream);
+    expect(loads).to.equal(0);
+  });
+
   it('the strings property rewords the UI, with functions for strings that carry values', async () => {
     const signaling = await brokerUrl();
     const room = uniqueRoom('strings');

@@ -5,6 +5,7 @@ import { html, nothing, type ReactiveController, type ReactiveControllerHost, ty
 import { live } from 'lit/directives/live.js';
 import type { DeviceKind, MediaDeviceEntry } from '../call-types.js';
 import type { KibitzStrings } from './strings.js';
+import { srcObject } from './src-object.js';
 
 const METER_MS = 100;
 
@@ -105,7 +106,7 @@ export class PreJoin implements ReactiveController {
         ${
           wants.video && preview
             ? html`<div class="preview-box">
-              <video part="preview" autoplay playsinline muted .srcObject=${preview} aria-label=${s.preview} ?hidden=${!cameraOn}></video>
+              <video part="preview" autoplay playsinline muted ${srcObject(preview)} aria-label=${s.preview} ?hidden=${!cameraOn}></video>
               ${cameraOn ? nothing : html`<p class="quiet">${s.previewOff}</p>`}
             </div>`
             : nothing

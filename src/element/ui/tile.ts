@@ -6,12 +6,13 @@ import type { Participant } from '../../engine/room.js';
 import type { SafetyAlarm } from '../../engine/safety.js';
 import type { CallParticipant } from '../call-types.js';
 import type { KibitzStrings } from './strings.js';
+import { srcObject } from './src-object.js';
 
 /** One tile: a camera (with audio) or a screen share. */
 export interface Tile {
   key: string;
   peer: CallParticipant;
-  stream: MediaStream;
+  stream: MediaStream | null;
   screen: boolean;
 }
 
@@ -109,7 +110,7 @@ export function tileView(tile: Tile, ctx: TileContext): TemplateResult {
   return html`
     <div part=${tileParts(tile, ctx.pinned)} class="tile${ctx.pinned ? ' pinned' : ''}${camera && peer.speaking ? ' speaking' : ''}"
       role="listitem" data-peer=${peer.id}>
-      <video part="video" autoplay playsinline .muted=${peer.self || screen} .srcObject=${stream}
+      <video part="video" autoplay playsinline .muted=${peer.self || screen} ${srcObject(stream)}
         aria-label=${screen ? s.screenLabel(label) : label}
         ?hidden=${screen ? false : !peer.video}></video>
       ${camera && !peer.video ? html`<div class="avatar" aria-hidden="true">${initials(peer.name)}</div>` : nothing}
