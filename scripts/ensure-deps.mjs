@@ -1,6 +1,6 @@
 // Installs what `npm start`, `npm test` and `npm run bench` need on a fresh machine:
-// node_modules from the lockfile, and (with --browser) Debian's Chromium, Firefox ESR and
-// coturn. It never downloads a browser build of its own.
+// node_modules from the lockfile, and (with --browser) Debian's Chromium, Firefox ESR,
+// coturn and nginx. It never downloads a browser build of its own.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -20,6 +20,8 @@ if (wantBrowser) {
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   if (!existsSync('/usr/bin/firefox-esr')) missing.push('firefox-esr');
   if (!existsSync('/usr/bin/turnserver')) missing.push('coturn');
+  // The broker tier (npm run cluster, its test and bench:tier) runs Debian's nginx in front of the brokers.
+  if (!existsSync('/usr/sbin/nginx')) missing.push('nginx');
   if (missing.length) {
     const sudo = process.getuid && process.getuid() !== 0 ? 'sudo ' : '';
     console.log(`Installing ${missing.join(' ')} from Debian packages…`);

@@ -6,16 +6,16 @@
 // 10 s, and rooms on the other brokers see nothing happen; relay-only pages meet over the
 // tier's coturn with credentials from the site's /ice-servers.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { startCluster, NGINX } from '../../scripts/cluster.mjs';
+import { startCluster } from '../../scripts/cluster.mjs';
 import { chromiumLaunchOptions } from '../support/chromium.mjs';
 import { Peer, until, uniqueRoom } from './harness.mjs';
 
 const QUIET_EVENTS = ['kibitz-state', 'kibitz-connection', 'kibitz-coordinator', 'kibitz-leave', 'kibitz-error'];
 
-describe('the broker tier: nginx, three brokers, coturn', { skip: !existsSync(NGINX) && `no nginx at ${NGINX}` }, () => {
+// nginx, coturn and Chromium are Debian packages that `npm test` installs first (scripts/ensure-deps.mjs).
+describe('the broker tier: nginx, three brokers, coturn', () => {
   let cluster;
   let browser;
   const contexts = [];
