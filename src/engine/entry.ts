@@ -19,8 +19,12 @@ export const PROBE_EVERY_PINGS = 4;
  * several brokers hashes on it, so one room's sockets all reach the same broker.
  */
 export const ROOM_PREFIX_LENGTH = 12;
-/** A coordinator that had to take its slot again after losing the broker re-opens it this often, to land where a proxy's hash points now. */
-export const REHOME_EVERY_PINGS = 60;
+/**
+ * A coordinator that had to take its slot again after losing the broker re-opens it every this
+ * many pings, REHOMES times, to land where a proxy's hash points once that broker is back.
+ */
+export const REHOME_EVERY_PINGS = 20;
+export const REHOMES = 30;
 
 
 export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired';
@@ -81,8 +85,8 @@ export class Entry {
   /** The link to the coordinator while this peer waits in the lobby, unrostered. */
   private lobbyLink: Link | null = null;
   private claiming = false;
-  /** This peer lost its slot's socket while coordinating: the broker behind a proxy may have changed since. */
-  private moved = false;
+  /** Slot re-opens left since this peer lost its slot's socket: the broker behind a proxy may change back. */
+  private rehomes = 0;
 
   constructor(
     private readonly host: EntryHost,
@@ -336,7 +340,7 @@ export class Entry {
     slot.endpoint.onclose = () => {
       if (this.slot?.endpoint !== slot.endpoint) return;
       this.slot = null;
-      this.moved = true;
+      this.rehomes = REHOMES;
       // The broker went away: keep serving the room and take a slot again when it is back.
     };
     this.dial?.settle('timeout');
@@ -366,8 +370,9 @@ export class Entry {
    */
   tend(pingCount: number): void {
     // After a broker loss the slot was taken again wherever the proxy sent it; once that broker
-    // is back, the room's newcomers reach it again: re-open the slot now and then to follow them.
-    if (this.moved && this.slot && !this.claiming && pingCount % REHOME_EVERY_PINGS === 0) {
+    // is back (a restart), the room's newcomers reach it again: re-open the slot for a while to follow them.
+    if (this.rehomes > 0 && this.slot && !this.claiming && pingCount % REHOME_EVERY_PINGS === 0) {
+      this.rehomes--;
       this.slot.endpoint.close();
       this.slot = null;
     }
