@@ -1,6 +1,7 @@
 // The content plane: messages and files between members over the mesh, sent to everyone or
 // one, validated on arrival and reported to the page. Nothing here reaches the broker. Files
-// are offered first and sent only to those who accept (transfer.ts).
+// are offered first and sent only to those who accept (transfer.ts); the code that sends and
+// receives them loads on first use, so a room that never moves a file never fetches it.
 import { KibitzError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Mesh } from './mesh.js';
@@ -13,14 +14,23 @@ import {
   encodeTransferAnswer,
   nestsWithin,
   type AuditedAct,
+  type ContentFrame,
 } from './protocol.js';
 import type { RoomEvents } from './room-types.js';
 import { newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
-import { Inbound } from './transfer-in.js';
-import { Outbound } from './transfer-out.js';
+import type { Inbound } from './transfer-in.js';
+import type { Outbound } from './transfer-out.js';
 
 /** Outbound transfer progress is reported at most this often. */
 const PROGRESS_EVERY_MS = 100;
+/**
+ * Transfer frames held while the receiving code loads (a few milliseconds). An honest sender
+ * has at most 16 offers open and sends no chunk before an accept, which needs that code; more
+ * than this is a peer breaking the protocol.
+ */
+const MAX_HELD_FRAMES = 64;
+
+type InboundFrame = Extract<ContentFrame, { kind: 'start' | 'end' | 'abort' | 'chunk' }>;
 
 export interface ContentHost {
   readonly selfId: string;
@@ -42,36 +52,86 @@ export interface ContentHost {
 }
 
 export class Content {
-  private readonly inbound: Inbound;
-  private readonly outbound: Outbound;
+  private inbound: Inbound | null = null;
+  private outbound: Outbound | null = null;
+  /** The receiving code is loading: frames from each sender wait here, in order. */
+  private held: [string, InboundFrame][] | null = null;
+  private outboundLoading: Promise<Outbound> | null = null;
 
-  constructor(private readonly host: ContentHost) {
-    this.inbound = new Inbound(
-      {
-        clock: host.clock,
-        limits: host.fileLimits,
-        policy: host.acceptFiles,
-        who: (peerId) => host.who(peerId),
-        reply: (peerId, frame) => host.mesh.link(peerId)?.sendContent(frame),
-        offer: (offer) => host.report('offer', offer),
-        progress: (id, peerId, bytes, total) => host.report('progress', { id, peerId, direction: 'in', bytes, total }),
-        file: (file) => host.report('file', file),
-        error: (code, message) => host.report('error', { code, message }),
-        malformed: () => host.malformed(),
+  constructor(private readonly host: ContentHost) {}
+
+  /** Load the receiving side; frames that arrive meanwhile are handled in order once it is here. */
+  private loadInbound(): void {
+    const held: [string, InboundFrame][] = (this.held = []);
+    const host = this.host;
+    import('./transfer-in.js').then(
+      ({ Inbound }) => {
+        if (this.held !== held) return; // this peer left the room meanwhile
+        this.held = null;
+        this.inbound = new Inbound(
+          {
+            clock: host.clock,
+            limits: host.fileLimits,
+            policy: host.acceptFiles,
+            who: (peerId) => host.who(peerId),
+            reply: (peerId, frame) => host.mesh.link(peerId)?.sendContent(frame),
+            offer: (offer) => host.report('offer', offer),
+            progress: (id, peerId, bytes, total) => host.report('progress', { id, peerId, direction: 'in', bytes, total }),
+            file: (file) => host.report('file', file),
+            error: (code, message) => host.report('error', { code, message }),
+            malformed: () => host.malformed(),
+          },
+          host.selfId,
+        );
+        for (const [peerId, frame] of held) this.inbound.handle(peerId, frame);
       },
-      host.selfId,
+      (err: unknown) => {
+        if (this.held !== held) return;
+        // Offers are declined, so their senders do not wait; a later offer tries again.
+        this.held = null;
+        for (const [peerId, frame] of held) {
+          if (frame.kind === 'start') host.mesh.link(peerId)?.sendContent(encodeTransferAnswer(frame.id, 'declined'));
+        }
+        host.report('error', {
+          code: 'ERR_TRANSFER_REFUSED',
+          message: `file offers were declined: the file-transfer code did not load (${String(err)})`,
+        });
+      },
     );
-    this.outbound = new Outbound({ clock: host.clock, answerMs: 2 * host.fileLimits.offerMs, who: (peerId) => host.who(peerId) });
+  }
+
+  private receiveTransfer(peerId: string, frame: InboundFrame): void {
+    if (this.inbound) return this.inbound.handle(peerId, frame);
+    if (!this.held) this.loadInbound();
+    if (this.held!.length >= MAX_HELD_FRAMES) return this.host.malformed();
+    this.held!.push([peerId, frame]);
+  }
+
+  /** The sending side, loaded by the first sendFile(). */
+  private loadOutbound(): Promise<Outbound> {
+    this.outboundLoading ??= import('./transfer-out.js').then(
+      ({ Outbound }) =>
+        (this.outbound = new Outbound({
+          clock: this.host.clock,
+          answerMs: 2 * this.host.fileLimits.offerMs,
+          who: (peerId) => this.host.who(peerId),
+        })),
+      (err: unknown) => {
+        this.outboundLoading = null; // the next sendFile() tries again
+        throw new KibitzError('ERR_SEND', 'the file-transfer code did not load', { cause: err });
+      },
+    );
+    return this.outboundLoading;
   }
 
   /** Offers and transfers not yet finished, both ways. */
   get pending(): number {
-    return this.inbound.pending + this.outbound.pending;
+    return (this.inbound?.pending ?? this.held?.filter(([, f]) => f.kind === 'start').length ?? 0) + (this.outbound?.pending ?? 0);
   }
 
   /** Bytes unfinished incoming transfers hold now. */
   get bufferedBytes(): number {
-    return this.inbound.bufferedBytes;
+    return this.inbound?.bufferedBytes ?? 0;
   }
 
   /** Send to every other participant, or to one. Not echoed to the sender. */
@@ -87,10 +147,12 @@ export class Content {
    * backpressure. Resolves with the transfer id once every byte is handed over.
    */
   async sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
+    this.host.targets(to); // not joined, or an unknown peer: say so before loading anything
+    const outbound = this.outbound ?? (await this.loadOutbound());
     const links = this.host.targets(to).flatMap((id) => this.host.mesh.link(id) ?? []);
     let lastReport = 0;
     const id = options.id ?? newTransferId();
-    return this.outbound.send(links, payload, to !== undefined, {
+    return outbound.send(links, payload, to !== undefined, {
       ...options,
       id,
       onProgress: (sent, total) => {
@@ -120,25 +182,28 @@ export class Content {
           this.host.mesh.link(peerId)?.sendContent(encodeTransferAnswer(frame.id, 'declined'));
           return this.host.blocked(peerId, 'files');
         }
-        return this.inbound.handle(peerId, frame);
+        return this.receiveTransfer(peerId, frame);
       case 'accept':
       case 'refuse':
-        return this.outbound.answer(peerId, frame);
+        // Before the sending code loads, no offer of ours awaits an answer: nothing to match.
+        return this.outbound?.answer(peerId, frame);
       default:
-        return this.inbound.handle(peerId, frame);
+        return this.receiveTransfer(peerId, frame);
     }
   }
 
   /** Forget the unfinished transfers, both ways, of a member that left. */
   forget(peerId: string): void {
-    this.inbound.forget(peerId);
-    this.outbound.forget(peerId);
+    this.inbound?.forget(peerId);
+    if (this.held) this.held.splice(0, Infinity, ...this.held.filter(([from]) => from !== peerId));
+    this.outbound?.forget(peerId);
   }
 
   /** This peer left the room: drop every offer and transfer. */
   clear(): void {
-    this.inbound.clear();
-    this.outbound.clear();
+    this.inbound?.clear();
+    this.held = null;
+    this.outbound?.clear();
   }
 }
 

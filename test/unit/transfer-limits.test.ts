@@ -43,6 +43,10 @@ function chunkFrame(id: string, bytes: number): ArrayBuffer {
 const settle = (h: Harness) => h.clock.advance(10);
 
 describe('files between rooms in memory: consent and limits', () => {
+  // The transfer code loads on first use (content.ts); loaded once here, the manual clock's
+  // settling covers the rest, as it does for every other arrival.
+  before(() => Promise.all([import('../../src/engine/transfer-in.js'), import('../../src/engine/transfer-out.js')]));
+
   it('a rejected offer sends no byte, holds nothing, and the sender learns ERR_TRANSFER_REFUSED', async () => {
     const h = harness('files');
     const [ann, bob] = ['ann', 'bob'].map(h.make);
@@ -123,6 +127,7 @@ describe('files between rooms in memory: consent and limits', () => {
     const id = '00000000000000aa';
     const fromAnn = h.endOf(bob, ann);
     fromAnn.receiveContent(encodeTransferStart(id, { name: 'endless', type: '', size: 500_000 }, true));
+    await settle(h); // chunks follow the accept, as from an honest sender
     for (let i = 0; i < 100 && bob.inspect().transfers; i++) fromAnn.receiveContent(chunkFrame(id, 200_000));
     expect(bob.inspect()).to.deep.include({ transfers: 0, transferBytes: 0 });
     expect(said).to.deep.equal(['accept', 'refuse:limit']);
