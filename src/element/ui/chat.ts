@@ -4,7 +4,7 @@
 // channel as `send()`. Such values are reserved: they arrive as `kibitz-chat`, never as
 // `kibitz-message`, so a page's own data cannot be taken for chat or the other way round.
 import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
-import { live } from 'lit/directives/live.js';
+import { loadPanels, panelsFor } from './lazy-panels.js';
 import type { KibitzStrings } from './strings.js';
 
 /** The most characters one chat message carries. */
@@ -36,6 +36,17 @@ export interface ChatEntry {
   text: string;
   at: Date;
   self: boolean;
+}
+
+/** What the panel's view reads and does (ui/chat-view.ts). */
+export interface ChatViewState {
+  readonly messages: readonly ChatEntry[];
+  readonly open: boolean;
+  readonly error: string | null;
+  readonly draft: string;
+  setDraft(text: string): void;
+  submit(): void;
+  close(): void;
 }
 
 type ChatHost = ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment };
@@ -76,8 +87,9 @@ export class ChatPanel implements ReactiveController {
     this.add({ key: ++this.counter, name, text, at: new Date(), self: true });
   }
 
-  /** A new call starts with an empty chat. */
+  /** A new call starts with an empty chat (and the in-call panels start loading). */
   clear(): void {
+    panelsFor(this.host);
     this.messages = [];
     this.unread = 0;
     this.error = null;
@@ -90,6 +102,8 @@ export class ChatPanel implements ReactiveController {
     if (open) this.unread = 0;
     this.scrollPending = open;
     this.host.requestUpdate();
+    // The field to focus exists once the panel's code is here.
+    await loadPanels().catch(() => undefined);
     await this.host.updateComplete;
     const target = open ? '[part~="chat-input"]' : '[part~="chat-toggle"]';
     this.host.renderRoot.querySelector<HTMLElement>(target)?.focus();
@@ -126,44 +140,18 @@ export class ChatPanel implements ReactiveController {
     </button>`;
   }
 
-  /** The panel: the log (a live region), then the field. */
-  render(s: KibitzStrings, canSend: boolean): TemplateResult {
-    // Escape closes the panel (handled on the section); Enter sends, Shift+Enter is a new line.
-    const keydown = (e: KeyboardEvent) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.submit();
-      }
-    };
-    return html`
-      <section part="chat" class="panel chat" id="chat-panel" aria-labelledby="chat-heading" ?hidden=${!this.open}
-        @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && (e.preventDefault(), void this.toggle(false))}>
-        <h2 id="chat-heading" class="panel-heading">${s.chatHeading}</h2>
-        <div part="chat-log" class="chat-log" role="log" aria-live="polite" aria-label=${s.chatLog} tabindex="0">
-          ${
-            this.messages.length
-              ? html`<ol class="chat-messages">
-                ${this.messages.map(
-                  (m) => html`<li part="chat-message${m.self ? ' self' : ''}" class="chat-message">
-                    <span part="chat-name" class="chat-name">${m.name}</span>
-                    <time part="chat-time" class="chat-time quiet" datetime=${m.at.toISOString()}>${s.time(m.at)}</time>
-                    <p part="chat-text" class="chat-text">${m.text}</p>
-                  </li>`,
-                )}
-              </ol>`
-              : html`<p class="quiet">${s.chatEmpty}</p>`
-          }
-        </div>
-        <form class="chat-form" @submit=${(e: Event) => (e.preventDefault(), this.submit())}>
-          <label for="chat-input" class="sr-only">${s.chatInput}</label>
-          <textarea part="chat-input" id="chat-input" rows="2" maxlength=${MAX_CHAT_TEXT} ?disabled=${!canSend}
-            aria-describedby="chat-hint" .value=${live(this.draft)}
-            @input=${(e: Event) => (this.draft = (e.target as HTMLTextAreaElement).value)} @keydown=${keydown}></textarea>
-          <button part="button chat-send" ?disabled=${!canSend}>${s.chatSend}</button>
-          <p id="chat-hint" class="quiet hint">${s.chatHint}</p>
-          ${this.error ? html`<p part="chat-error" class="chat-error" role="alert">${s.chatFailed(this.error)}</p>` : nothing}
-        </form>
-      </section>
-    `;
+  /** The panel: the log (a live region), then the field; nothing until its code is loaded. */
+  render(s: KibitzStrings, canSend: boolean): TemplateResult | typeof nothing {
+    return (
+      panelsFor(this.host)?.chatView(s, canSend, {
+        messages: this.messages,
+        open: this.open,
+        error: this.error,
+        draft: this.draft,
+        setDraft: (text) => (this.draft = text),
+        submit: () => this.submit(),
+        close: () => void this.toggle(false),
+      }) ?? nothing
+    );
   }
 }

@@ -1,8 +1,10 @@
 // Files in the built-in UI: the "Send file" picker with a progress bar per outgoing transfer,
 // and the prompt for incoming ones (offers no page listener took: Accept / Decline; accepted
-// files: a download link, so the file is saved, never opened in the page).
+// files: a download link, so the file is saved, never opened in the page). The list's template
+// (files-view.ts) loads with the other in-call panels.
 import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { PromptedOffer, SavedFile } from '../room-controller.js';
+import { panelsFor } from './lazy-panels.js';
 import type { KibitzStrings } from './strings.js';
 
 /** Progress repaints at most this often; the last byte always repaints. */
@@ -88,39 +90,6 @@ export class FilesPanel {
     dismissIncoming: (id: string) => void,
   ): TemplateResult | typeof nothing {
     if (!offers.length && !saved.length && !this.outgoing.length) return nothing;
-    return html`
-      <section part="files" class="files" aria-label=${s.files}>
-        <ul aria-live="polite">
-          ${this.outgoing.map((o) => {
-            const what = o.state === 'sent' ? s.sent(o.name) : o.state === 'failed' ? s.sendFailed(o.name) : s.sending(o.name);
-            return html`<li part="file-out ${o.state}">
-              <span>${what}</span>
-              <progress part="progress" max=${Math.max(o.total, 1)} .value=${o.total ? o.sent : o.state === 'sent' ? 1 : 0}
-                aria-label=${s.sending(o.name)}></progress>
-              ${
-                o.state === 'sending'
-                  ? nothing
-                  : html`<button part="button dismiss-file" @click=${() => this.dismiss(o.key)} aria-label=${s.dismissLabel(o.name)}>${s.dismiss}</button>`
-              }
-            </li>`;
-          })}
-          ${offers.map((o) => {
-            const what = s.fileWhat(o.name, o.size);
-            return html`<li part="file-offer">
-              <span>${s.fileOffer(o.peer.name || s.guest, what)}</span>
-              <button part="button accept-file" @click=${o.accept} aria-label=${s.acceptLabel(what)}>${s.accept}</button>
-              <button part="button decline-file" @click=${o.reject} aria-label=${s.declineLabel(what)}>${s.decline}</button>
-            </li>`;
-          })}
-          ${saved.map(
-            (f) => html`<li part="file-saved">
-              <span>${s.fileFrom(f.name, f.from)}</span>
-              <a part="save-file" class="download" href=${f.url} download=${f.name} aria-label=${s.downloadLabel(f.name)}>${s.download}</a>
-              <button part="button dismiss-file" @click=${() => dismissIncoming(f.id)} aria-label=${s.dismissLabel(f.name)}>${s.dismiss}</button>
-            </li>`,
-          )}
-        </ul>
-      </section>
-    `;
+    return panelsFor(this.host)?.filesView(s, this.outgoing, offers, saved, dismissIncoming, (key) => this.dismiss(key)) ?? nothing;
   }
 }

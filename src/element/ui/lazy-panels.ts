@@ -1,0 +1,38 @@
+// The in-call panels (chat log, participant list, host panel, file list) load as one chunk
+// beside the script-tag bundle, so a page that never joins never fetches them. Loading starts
+// when a call is created (ChatPanel.clear) and overlaps the broker handshake; a panel asked
+// for before its code is here renders nothing and appears on the re-render that follows.
+import type { ReactiveControllerHost } from 'lit';
+import type * as PanelsModule from './panels.js';
+
+type Panels = typeof PanelsModule;
+
+let panels: Panels | null = null;
+let loading: Promise<Panels> | null = null;
+const waiting = new Set<ReactiveControllerHost>();
+
+/** The panels' code, loaded once; a failed load is tried again on the next call. */
+export function loadPanels(): Promise<Panels> {
+  loading ??= import('./panels.js').then(
+    (loaded) => {
+      panels = loaded;
+      for (const host of waiting) host.requestUpdate();
+      waiting.clear();
+      return loaded;
+    },
+    (err: unknown) => {
+      loading = null;
+      throw err;
+    },
+  );
+  return loading;
+}
+
+/** The panels if loaded; otherwise null, and `host` renders again once they are. */
+export function panelsFor(host: ReactiveControllerHost): Panels | null {
+  if (panels) return panels;
+  waiting.add(host);
+  // A failed load leaves the panel out; the next render tries again.
+  loadPanels().catch(() => undefined);
+  return null;
+}
