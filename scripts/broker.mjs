@@ -5,10 +5,10 @@ import express from 'express';
 import { ExpressPeerServer } from 'peer';
 
 /**
- * Start a PeerJS-protocol broker on `port` (0 = any free port).
+ * Start a PeerJS-protocol broker on `port` (0 = any free port), taking at most `concurrentLimit` clients.
  * @returns {Promise<{ port: number, url: string, server: import('node:http').Server, close(): Promise<void> }>}
  */
-export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, aliveTimeout = 60_000 } = {}) {
+export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, aliveTimeout = 60_000, concurrentLimit = 5000 } = {}) {
   const server = createServer();
   const broker = ExpressPeerServer(server, {
     path: '/',
@@ -16,6 +16,8 @@ export async function startBroker({ port = 0, host = '127.0.0.1', onRequest, ali
     alive_timeout: aliveTimeout,
     expire_timeout: 5000,
     allow_discovery: false,
+    // Clients past this many get an ERROR frame and no id (the `peer` package's own default is 5000).
+    concurrent_limit: concurrentLimit,
   });
   // ExpressPeerServer wires its WebSocket endpoint only once mounted in a parent app.
   const app = express();
