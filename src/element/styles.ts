@@ -66,41 +66,11 @@ export const styles = css`
     text-align: center;
     font-size: 1.2em;
   }
-  .host-menu {
-    display: flex;
-    flex-wrap: wrap;
-    align-items: center;
-    gap: var(--kibitz-gap, 8px);
-    padding: var(--kibitz-gap, 8px);
-    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
-    border-radius: var(--kibitz-radius, 10px);
-  }
-  .knocks,
-  .files ul {
-    display: flex;
-    flex-wrap: wrap;
-    gap: var(--kibitz-gap, 8px);
-    margin: 0;
-    padding: 0;
-    list-style: none;
-  }
-  .knocks li,
-  .files li {
-    display: flex;
-    align-items: center;
-    gap: 6px;
-  }
   .quiet {
     opacity: 0.7;
   }
   .badge {
     opacity: 0.85;
-  }
-  .kick {
-    margin-left: auto;
-    padding: 0.25em 0.6em;
-    font-size: 0.8em;
-    background: var(--kibitz-danger, #c13838);
   }
   .tile.pinned {
     grid-column: 1 / -1;
@@ -165,75 +135,6 @@ export const styles = css`
   .panel-heading {
     margin: 0;
     font-size: 1em;
-  }
-  .people-list,
-  .chat-messages {
-    margin: 0;
-    padding: 0;
-    list-style: none;
-    display: flex;
-    flex-direction: column;
-    gap: 4px;
-  }
-  .person {
-    display: flex;
-    flex-wrap: wrap;
-    align-items: center;
-    gap: 6px;
-  }
-  .person[part~='speaking'] .person-name {
-    text-decoration: underline;
-    text-decoration-color: var(--kibitz-speaking, #7ee2a8);
-    text-decoration-thickness: 2px;
-  }
-  .grants {
-    flex-basis: 100%;
-    display: flex;
-    flex-wrap: wrap;
-    gap: 4px 10px;
-    margin: 0;
-    padding: 4px 8px;
-    border: 1px solid color-mix(in srgb, var(--kibitz-foreground, #f4f6f8) 25%, transparent);
-    border-radius: calc(var(--kibitz-radius, 10px) / 2);
-    font-size: 0.85em;
-  }
-  .grant {
-    display: inline-flex;
-    align-items: center;
-    gap: 4px;
-  }
-  .chat-log {
-    max-height: 18em;
-    overflow-y: auto;
-  }
-  .chat-name {
-    font-weight: 600;
-  }
-  .chat-time {
-    margin-left: 6px;
-    font-size: 0.85em;
-  }
-  .chat-text {
-    margin: 0;
-    white-space: pre-wrap;
-    overflow-wrap: anywhere;
-  }
-  .chat-form {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 6px;
-  }
-  .chat-form textarea {
-    flex: 1 1 12em;
-  }
-  .hint,
-  .chat-error {
-    flex-basis: 100%;
-    margin: 0;
-    font-size: 0.85em;
-  }
-  .chat-error {
-    color: #ffb4a8;
   }
   .unread {
     display: inline-block;
@@ -341,15 +242,6 @@ export const styles = css`
   button:disabled {
     opacity: 0.45;
     cursor: default;
-  }
-  .files a {
-    color: inherit;
-  }
-  .files a.download {
-    padding: 0.3em 0.8em;
-    border-radius: var(--kibitz-radius, 10px);
-    background: var(--kibitz-accent, #2b63d6);
-    text-decoration: none;
   }
   button:focus-visible,
   .files a:focus-visible,
