@@ -1,7 +1,8 @@
 // Three builds: an ESM tree for bundlers (lit and jose stay external, with type
-// declarations), the script-tag bundle with everything inside, minified, where what only gated
-// rooms need is split into chunks it loads on demand; and the Node agent (`kibitz/agent`), one
-// module with its dependencies external, which the browser builds never see.
+// declarations), the script-tag bundle with everything inside, minified, where what a page
+// needs only in a call or only in some rooms is split into chunks it loads on demand (see
+// below); and the Node agent (`kibitz/agent`), one module with its dependencies external,
+// which the browser builds never see.
 // A type error fails the build (`noEmitOnError`); the plugin would only warn otherwise.
 // The css`` literals are not minified: collapsing their whitespace saved 60 of ~30,600
 // gzipped bytes, not worth a CSS minifier in the build.
@@ -45,8 +46,18 @@ export default [
     input: 'src/kibitz-room.ts',
     // The chunks import shared code from the bundle itself rather than through a facade file.
     preserveEntrySignatures: 'allow-extension',
-    // Gate code (JOSE, the sign-in flows) loads as chunks beside the bundle, only in rooms that need it.
-    output: { dir: 'dist', entryFileNames: 'kibitz-room.js', chunkFileNames: 'kibitz-[name]-[hash].js', format: 'es', sourcemap: false },
+    // Chunks beside the bundle, each behind an import(): the gate code (JOSE, the sign-in
+    // flows) in rooms that need it, the file-transfer code at the first file, the in-call panels
+    // when a call starts. Everything the pre-join state needs stays in kibitz-room.js.
+    // Hex hashes: a chunk's name is everything before the last dash (base64url hashes may hold dashes).
+    output: {
+      dir: 'dist',
+      entryFileNames: 'kibitz-room.js',
+      chunkFileNames: 'kibitz-[name]-[hash].js',
+      hashCharacters: 'hex',
+      format: 'es',
+      sourcemap: false,
+    },
     plugins: [
       nodeResolve({ browser: true, exportConditions: ['production'] }),
       typescript({ tsconfig: './tsconfig.json', declaration: false, outDir: 'dist', noEmitOnError: true }),

@@ -1,7 +1,11 @@
 // Figure 5, size: the script-tag bundle as built (minified), gzip -9 and brotli (quality
-// 11); the ESM build for bundlers minified with lit left out (and with lit and @noble left
-// out); the peerjs client's own minified build measured the same way.
+// 11), split the way a page fetches it: what loads before join() (the bundle and every chunk
+// it imports statically, transitively) and each chunk it loads on demand (reached only
+// through `import()`), with the total of all; the ESM build for bundlers minified with lit
+// left out (and with lit and @noble left out); the peerjs client's own minified build
+// measured the same way.
 import { readFileSync } from 'node:fs';
+import { parseAst } from 'rollup/parseAst';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -21,6 +25,82 @@ function measure(bytes) {
       },
     }).length,
   };
+}
+
+/** The chunks a module names, static (`import … from`, `export … from`) and dynamic (`import()`). */
+function chunkImports(code) {
+  const found = { static: new Set(), dynamic: new Set() };
+  const visit = (node) => {
+    if (!node || typeof node.type !== 'string') return;
+    const source = node.source?.type === 'Literal' ? node.source.value : null;
+    if (source && /^\.\//.test(source)) {
+      if (node.type === 'ImportExpression') found.dynamic.add(source.slice(2));
+      else if (/^(Import|ExportNamed|ExportAll)Declaration$/.test(node.type)) found.static.add(source.slice(2));
+    }
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value && typeof value === 'object') visit(value);
+    }
+  };
+  visit(parseAst(code));
+  return found;
+}
+
+/**
+ * The script-tag bundle as a page loads it. Before join(): `kibitz-room.js` and the chunks it
+ * imports statically, transitively (the browser fetches those before the module runs).
+ * On demand: every other chunk reachable through `import()` from there, each with the chunks
+ * it alone needs. Total: every file the bundle can ever load, counted once.
+ */
+function scriptBundle() {
+  const files = new Map();
+  const read = (name) => {
+    if (!files.has(name)) {
+      const bytes = readFileSync(`${root}dist/${name}`);
+      files.set(name, { bytes, ...chunkImports(bytes.toString('utf8')) });
+    }
+    return files.get(name);
+  };
+  const closure = (start, seen = new Set()) => {
+    const stack = [start];
+    while (stack.length) {
+      const name = stack.pop();
+      if (seen.has(name)) continue;
+      seen.add(name);
+      stack.push(...read(name).static);
+    }
+    return seen;
+  };
+  const beforeJoin = closure('kibitz-room.js');
+  const all = new Set();
+  const pending = ['kibitz-room.js'];
+  while (pending.length) {
+    for (const name of closure(pending.pop())) {
+      if (all.has(name)) continue;
+      all.add(name);
+      pending.push(...read(name).dynamic);
+    }
+  }
+  const chunks = [...all]
+    .filter((name) => !beforeJoin.has(name))
+    .sort()
+    .map((name) => ({ name: name.replace(/^kibitz-(.+)-[0-9a-f]+\.js$/, '$1'), file: name, ...measure(read(name).bytes) }));
+  return {
+    // Each file compressed on its own, as a server sends it.
+    beforeJoin: { files: [...beforeJoin].sort(), ...sumOf(beforeJoin, read) },
+    chunks,
+    total: sumOf(all, read),
+  };
+}
+
+/** Files compressed one by one, summed. */
+function sumOf(names, read) {
+  const sum = { minified: 0, gzip: 0, brotli: 0 };
+  for (const name of names) {
+    const m = measure(read(name).bytes);
+    for (const key of Object.keys(sum)) sum[key] += m[key];
+  }
+  return sum;
 }
 
 /** What a bundler user ships on top of what stays external: the ESM build, minified. */
@@ -57,8 +137,10 @@ async function contributions() {
 }
 
 export async function sizeFigure(_bench, { log }) {
+  const split = scriptBundle();
   const figures = {
     bundle: measure(readFileSync(`${root}dist/kibitz-room.js`)),
+    ...split,
     esmWithoutLit: measure(await esm(['lit', 'lit/*', '@lit/*'])),
     esmWithoutLitNoble: measure(await esm(['lit', 'lit/*', '@lit/*', '@noble/*'])),
     peerjs: measure(readFileSync(`${root}node_modules/peerjs/dist/peerjs.min.js`)),
@@ -67,5 +149,8 @@ export async function sizeFigure(_bench, { log }) {
   log(`size by origin (minified bytes): ${JSON.stringify(figures.contributions)}`);
   for (const [name, f] of Object.entries(figures))
     if (f.gzip) log(`size ${name}: ${f.minified} B minified, ${f.gzip} B gzip -9, ${f.brotli} B brotli`);
+  log(`size before join(): ${figures.beforeJoin.files.join(' + ')}`);
+  for (const c of figures.chunks)
+    log(`size on demand ${c.name} (${c.file}): ${c.minified} B minified, ${c.gzip} B gzip -9, ${c.brotli} B brotli`);
   return { figures };
 }
