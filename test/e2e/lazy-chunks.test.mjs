@@ -27,6 +27,8 @@ test('the pre-join panel renders without fetching any chunk; the call fetches th
   const room = uniqueRoom('lazy');
   const ann = await openCounting({ room, media: '', name: 'Ann' });
   const bob = await openCounting({ room, media: '', name: 'Bob', 'accept-files': 'all' });
+  // A headless element draws no panel, so its call fetches none.
+  const cy = await openCounting({ room, media: '', name: 'Cy', headless: '' });
   try {
     for (const { peer } of [ann, bob]) {
       await peer.page.waitForFunction(() => window.room.shadowRoot?.querySelector('[part~="prejoin"] [part~="join"]'));
@@ -38,7 +40,11 @@ test('the pre-join panel renders without fetching any chunk; the call fetches th
 
     await ann.peer.join();
     await bob.peer.join();
-    await until(async () => (await ann.peer.ids()).length === 2 && (await bob.peer.ids()).length === 2, 'both in the call');
+    await cy.peer.join();
+    await until(async () => {
+      for (const { peer } of [ann, bob, cy]) if ((await peer.ids()).length !== 3) return false;
+      return true;
+    }, 'all three in the call');
     await until(() => ann.chunks.includes('panels'), 'the in-call panels fetched');
     assert.ok(!ann.chunks.some((c) => c.startsWith('transfer')), `no transfer code before a file: ${ann.chunks}`);
     assert.ok(!bob.chunks.some((c) => c.startsWith('transfer')), `no transfer code before a file: ${bob.chunks}`);
@@ -48,7 +54,7 @@ test('the pre-join panel renders without fetching any chunk; the call fetches th
         window.room.addEventListener('kibitz-file', (e) => resolve(e.detail.data.text()), { once: true }),
       );
     });
-    await ann.peer.eval(() => window.room.sendFile(new Blob(['hello from a lazy chunk']), { name: 'hello.txt' }));
+    await ann.peer.eval((to) => window.room.sendFile(new Blob(['hello from a lazy chunk']), { name: 'hello.txt', to }), bob.peer.id);
     assert.equal(await bob.peer.eval(() => window.received), 'hello from a lazy chunk');
     assert.deepEqual(
       ann.chunks.filter((c) => c.startsWith('transfer')),
@@ -58,8 +64,10 @@ test('the pre-join panel renders without fetching any chunk; the call fetches th
       bob.chunks.filter((c) => c.startsWith('transfer')),
       ['transfer-in'],
     );
+    assert.deepEqual(cy.chunks, [], 'chunks fetched by a headless member that was sent nothing');
   } finally {
     await ann.close();
     await bob.close();
+    await cy.close();
   }
 });

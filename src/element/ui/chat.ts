@@ -49,7 +49,7 @@ export interface ChatViewState {
   close(): void;
 }
 
-type ChatHost = ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment };
+type ChatHost = ReactiveControllerHost & HTMLElement & { readonly renderRoot: HTMLElement | DocumentFragment; readonly headless?: boolean };
 
 /** The chat panel's state: the messages, whether it is open, how many arrived unseen. */
 export class ChatPanel implements ReactiveController {
@@ -87,9 +87,9 @@ export class ChatPanel implements ReactiveController {
     this.add({ key: ++this.counter, name, text, at: new Date(), self: true });
   }
 
-  /** A new call starts with an empty chat (and the in-call panels start loading). */
+  /** A new call starts with an empty chat (and the in-call panels start loading, unless nothing is drawn). */
   clear(): void {
-    panelsFor(this.host);
+    if (!this.host.headless) panelsFor(this.host);
     this.messages = [];
     this.unread = 0;
     this.error = null;
