@@ -136,7 +136,7 @@ describe('accessibility of the built-in UI (axe-core)', function () {
     audit.expectNone();
   });
 
-  it('has no violations in the waiting room: the waiting guest and the host with a knock', async () => {
+  it('has no violations in the waiting room: the waiting guest, the host with a knock, and the guest turned away', async () => {
     const audit = new Audit();
     const { host, attrs } = await hostCall();
     await host.setLobby(true);
@@ -148,6 +148,8 @@ describe('accessibility of the built-in UI (axe-core)', function () {
     await audit.check(host, 'for the host with someone waiting');
     await host.deny(host.knocks[0].id);
     await joining;
+    await until(() => late.state === 'refused', 'the late guest turned away');
+    await audit.check(late, 'for a guest turned away');
     audit.expectNone();
   });
 
