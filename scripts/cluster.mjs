@@ -41,7 +41,7 @@ export function localNginxConf({ dir, port, brokerPorts, sitePort, workers = 1, 
   site = swap(
     site,
     /(\n\s*server 127\.0\.0\.1:\d+ max_fails[^\n]*)+/,
-    brokerPorts.map((p) => `\n    server 127.0.0.1:${p} max_fails=1 fail_timeout=10s;`).join(''),
+    brokerPorts.map((p) => `\n    server 127.0.0.1:${p} ${site.match(/server 127\.0\.0\.1:\d+ (max_fails[^;\n]*);/)[1]};`).join(''),
   );
   site = swap(site, /server 127\.0\.0\.1:8080;/, `server 127.0.0.1:${sitePort};`);
   // The plain-HTTP redirect server is not needed locally.
