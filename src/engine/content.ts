@@ -18,7 +18,9 @@ import {
 } from './protocol.js';
 import type { RoomEvents } from './room-types.js';
 import { newTransferId, type AcceptFiles, type FileLimits, type Payload, type TransferOptions } from './transfer.js';
+import type * as TransferIn from './transfer-in.js';
 import type { Inbound } from './transfer-in.js';
+import type * as TransferOut from './transfer-out.js';
 import type { Outbound } from './transfer-out.js';
 
 /** Outbound transfer progress is reported at most this often. */
@@ -31,6 +33,15 @@ const PROGRESS_EVERY_MS = 100;
 const MAX_HELD_FRAMES = 64;
 
 type InboundFrame = Extract<ContentFrame, { kind: 'start' | 'end' | 'abort' | 'chunk' }>;
+
+// The transfer code, once loaded in this page: every Content after that uses it at once.
+let transferIn: typeof TransferIn | null = null;
+let transferOut: typeof TransferOut | null = null;
+
+/** Load the receiving side of file transfers (once per page). */
+export const loadTransferIn = (): Promise<typeof TransferIn> => import('./transfer-in.js').then((loaded) => (transferIn = loaded));
+/** Load the sending side of file transfers (once per page). */
+export const loadTransferOut = (): Promise<typeof TransferOut> => import('./transfer-out.js').then((loaded) => (transferOut = loaded));
 
 export interface ContentHost {
   readonly selfId: string;
@@ -56,43 +67,54 @@ export class Content {
   private outbound: Outbound | null = null;
   /** The receiving code is loading: frames from each sender wait here, in order. */
   private held: [string, InboundFrame][] | null = null;
-  private outboundLoading: Promise<Outbound> | null = null;
 
   constructor(private readonly host: ContentHost) {}
+
+  private createInbound({ Inbound }: typeof TransferIn): Inbound {
+    const host = this.host;
+    return (this.inbound = new Inbound(
+      {
+        clock: host.clock,
+        limits: host.fileLimits,
+        policy: host.acceptFiles,
+        who: (peerId) => host.who(peerId),
+        reply: (peerId, frame) => host.mesh.link(peerId)?.sendContent(frame),
+        offer: (offer) => host.report('offer', offer),
+        progress: (id, peerId, bytes, total) => host.report('progress', { id, peerId, direction: 'in', bytes, total }),
+        file: (file) => host.report('file', file),
+        error: (code, message) => host.report('error', { code, message }),
+        malformed: () => host.malformed(),
+      },
+      host.selfId,
+    ));
+  }
+
+  private createOutbound({ Outbound }: typeof TransferOut): Outbound {
+    return (this.outbound = new Outbound({
+      clock: this.host.clock,
+      answerMs: 2 * this.host.fileLimits.offerMs,
+      who: (peerId) => this.host.who(peerId),
+    }));
+  }
 
   /** Load the receiving side; frames that arrive meanwhile are handled in order once it is here. */
   private loadInbound(): void {
     const held: [string, InboundFrame][] = (this.held = []);
-    const host = this.host;
-    import('./transfer-in.js').then(
-      ({ Inbound }) => {
+    loadTransferIn().then(
+      (loaded) => {
         if (this.held !== held) return; // this peer left the room meanwhile
         this.held = null;
-        this.inbound = new Inbound(
-          {
-            clock: host.clock,
-            limits: host.fileLimits,
-            policy: host.acceptFiles,
-            who: (peerId) => host.who(peerId),
-            reply: (peerId, frame) => host.mesh.link(peerId)?.sendContent(frame),
-            offer: (offer) => host.report('offer', offer),
-            progress: (id, peerId, bytes, total) => host.report('progress', { id, peerId, direction: 'in', bytes, total }),
-            file: (file) => host.report('file', file),
-            error: (code, message) => host.report('error', { code, message }),
-            malformed: () => host.malformed(),
-          },
-          host.selfId,
-        );
-        for (const [peerId, frame] of held) this.inbound.handle(peerId, frame);
+        const inbound = this.createInbound(loaded);
+        for (const [peerId, frame] of held) inbound.handle(peerId, frame);
       },
       (err: unknown) => {
         if (this.held !== held) return;
         // Offers are declined, so their senders do not wait; a later offer tries again.
         this.held = null;
         for (const [peerId, frame] of held) {
-          if (frame.kind === 'start') host.mesh.link(peerId)?.sendContent(encodeTransferAnswer(frame.id, 'declined'));
+          if (frame.kind === 'start') this.host.mesh.link(peerId)?.sendContent(encodeTransferAnswer(frame.id, 'declined'));
         }
-        host.report('error', {
+        this.host.report('error', {
           code: 'ERR_TRANSFER_REFUSED',
           message: `file offers were declined: the file-transfer code did not load (${String(err)})`,
         });
@@ -101,27 +123,23 @@ export class Content {
   }
 
   private receiveTransfer(peerId: string, frame: InboundFrame): void {
-    if (this.inbound) return this.inbound.handle(peerId, frame);
+    const inbound = this.inbound ?? (transferIn && !this.held ? this.createInbound(transferIn) : null);
+    if (inbound) return inbound.handle(peerId, frame);
     if (!this.held) this.loadInbound();
     if (this.held!.length >= MAX_HELD_FRAMES) return this.host.malformed();
     this.held!.push([peerId, frame]);
   }
 
-  /** The sending side, loaded by the first sendFile(). */
-  private loadOutbound(): Promise<Outbound> {
-    this.outboundLoading ??= import('./transfer-out.js').then(
-      ({ Outbound }) =>
-        (this.outbound = new Outbound({
-          clock: this.host.clock,
-          answerMs: 2 * this.host.fileLimits.offerMs,
-          who: (peerId) => this.host.who(peerId),
-        })),
-      (err: unknown) => {
-        this.outboundLoading = null; // the next sendFile() tries again
-        throw new KibitzError('ERR_SEND', 'the file-transfer code did not load', { cause: err });
-      },
-    );
-    return this.outboundLoading;
+  /** The sending side, loaded by the first sendFile() of this page. */
+  private async loadOutbound(): Promise<Outbound> {
+    let loaded: typeof TransferOut;
+    try {
+      loaded = await loadTransferOut();
+    } catch (err) {
+      // The next sendFile() tries again.
+      throw new KibitzError('ERR_SEND', 'the file-transfer code did not load', { cause: err });
+    }
+    return this.outbound ?? this.createOutbound(loaded);
   }
 
   /** Offers and transfers not yet finished, both ways. */
@@ -148,7 +166,7 @@ export class Content {
    */
   async sendFile(payload: Payload, to?: string, options: TransferOptions = {}): Promise<string> {
     this.host.targets(to); // not joined, or an unknown peer: say so before loading anything
-    const outbound = this.outbound ?? (await this.loadOutbound());
+    const outbound = this.outbound ?? (transferOut ? this.createOutbound(transferOut) : await this.loadOutbound());
     const links = this.host.targets(to).flatMap((id) => this.host.mesh.link(id) ?? []);
     let lastReport = 0;
     const id = options.id ?? newTransferId();

@@ -2,6 +2,7 @@
 // that hold with several senders at once, and cut-offs that leave nothing behind.
 import { expect } from '@open-wc/testing';
 import type { Room } from '../../src/engine/room.js';
+import { loadTransferIn, loadTransferOut } from '../../src/engine/content.js';
 import { encodeTransferStart, transferChunkHeader } from '../../src/engine/protocol.js';
 import { codeOf } from '../support/error-code.js';
 import { harness, joinAll, record, type Harness } from '../support/memory-room.js';
@@ -43,9 +44,9 @@ function chunkFrame(id: string, bytes: number): ArrayBuffer {
 const settle = (h: Harness) => h.clock.advance(10);
 
 describe('files between rooms in memory: consent and limits', () => {
-  // The transfer code loads on first use (content.ts); loaded once here, the manual clock's
-  // settling covers the rest, as it does for every other arrival.
-  before(() => Promise.all([import('../../src/engine/transfer-in.js'), import('../../src/engine/transfer-out.js')]));
+  // The transfer code loads on first use (content.ts; transfer-lazy.test.ts tests that path).
+  // Loaded here once for the page, every room takes it at once, as in a page that moved a file.
+  before(() => Promise.all([loadTransferIn(), loadTransferOut()]));
 
   it('a rejected offer sends no byte, holds nothing, and the sender learns ERR_TRANSFER_REFUSED', async () => {
     const h = harness('files');
