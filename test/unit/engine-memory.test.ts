@@ -2,6 +2,9 @@
 // deterministically on a manual clock, with no WebRTC and no network.
 import { expect } from '@open-wc/testing';
 import { encodeTransferStart } from '../../src/engine/protocol.js';
+import { MemoryLink } from '../../src/engine/memory-link.js';
+import { commitJoinCode, createJoinCode, type GateDescriptor } from '../../src/crypto/gate.js';
+import type { Room } from '../../src/engine/room.js';
 import { KibitzError } from '../../src/errors.js';
 import { harness, ids, joinAll, record } from '../support/memory-room.js';
 
@@ -27,6 +30,55 @@ describe('engine over the in-memory bus', () => {
     const text = JSON.stringify(h.bus.log);
     for (const secret of ['standup', 'ann', 'bob', 'cat']) expect(text).to.not.contain(secret);
     expect(h.net.openLinks().length).to.equal(6);
+  });
+
+  /**
+   * Holds back the first roster `joiner` receives from the coordinator's slot, and everything
+   * after it on that link, until `release()`: what the members do for it while it is still at
+   * the door shows. `linksTo()`: the links, at any peer, to it.
+   */
+  function holdRosters(h: ReturnType<typeof harness>, joiner: Room) {
+    const original = MemoryLink.prototype.receiveControl;
+    const held: [MemoryLink, unknown][] = [];
+    const mine = new Set(h.net.links);
+    MemoryLink.prototype.receiveControl = function (this: MemoryLink, raw: unknown) {
+      // The first roster arriving at the joiner's end of its link to the coordinator's slot, and
+      // everything after it on that link (in order, as a data channel delivers).
+      const toJoiner = !mine.has(this) && this.remoteId.includes('s0');
+      if (toJoiner && (held.length || (typeof raw === 'string' && raw.includes('"t":"roster"')))) return void held.push([this, raw]);
+      return original.call(this, raw);
+    };
+    return {
+      linksTo: () => h.net.links.filter((l) => !l.closed && l.remoteId === joiner.selfId),
+      release: () => {
+        MemoryLink.prototype.receiveControl = original;
+        for (const [link, raw] of held.splice(0)) link.receiveControl(raw);
+      },
+    };
+  }
+
+  it('in a room with a gate no member links to a joiner, and it learns no member, before the gate admits it', async () => {
+    const code = createJoinCode();
+    const gate: GateDescriptor = { method: 'code', commit: await commitJoinCode(code) };
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map((name) => h.makeWith(name, { gate, credential: { code } }));
+    for (const room of [a, b]) {
+      const joined = room.join();
+      for (let i = 0; i < 200 && room.state !== 'joined'; i++) await h.clock.advance(10);
+      await joined;
+    }
+    const held = holdRosters(h, c);
+    const joined = c.join();
+    for (let i = 0; i < 100; i++) await h.clock.advance(10);
+    expect(c.state).to.equal('connecting');
+    // Only the coordinator's guest link: bob has made nothing for cat.
+    expect(held.linksTo().length).to.equal(1);
+    held.release();
+    for (let i = 0; i < 100 && ids(b).length < 3; i++) await h.clock.advance(10);
+    await joined;
+    await h.clock.advance(100);
+    for (const room of [a, b, c]) expect(ids(room)).to.deep.equal([a.selfId, b.selfId, c.selfId]);
+    expect(b.link(c.selfId)!.isOpen).to.equal(true);
   });
 
   it('delivers broadcast and directed messages exactly once and never echoes', async () => {
