@@ -11,6 +11,8 @@ import { settle, sleep, summary, within } from './lib/browser.mjs';
 const randomRoomName = () => randomBytes(16).toString('hex');
 
 export const IMPLEMENTATIONS = ['kibitz', 'peerjs', 'bare'];
+export const scenarioKey = ({ media, peers }) => `${media ? 'media' : 'data'}-${peers}`;
+/** JOIN_SCENARIOS=data-2,data-4 runs only those cases (a quick look; a full bench runs them all). */
 export const SCENARIOS = [
   { media: false, peers: 2 },
   { media: false, peers: 4 },
@@ -18,11 +20,13 @@ export const SCENARIOS = [
   { media: true, peers: 2 },
   { media: true, peers: 4 },
   { media: true, peers: 6 },
-];
-export const scenarioKey = ({ media, peers }) => `${media ? 'media' : 'data'}-${peers}`;
+].filter((s) => !process.env.JOIN_SCENARIOS || process.env.JOIN_SCENARIOS.split(',').includes(scenarioKey(s)));
 
-/** One mesh of `peers` pages of one implementation; resolves with { total, steps } or { error }. */
-async function mesh(pages, { media, peers }, server) {
+/**
+ * One mesh of `peers` pages of one implementation; resolves with { total, steps } or { error }.
+ * `keep`: the pages stay in the call afterwards (the caller leaves), for figures measured in it.
+ */
+export async function mesh(pages, { media, peers, keep = false }, server) {
   // A room as createRoom() makes one: 128 random bits (a human-chosen name would add its stretch to the join).
   const room = randomRoomName();
   const ids = pages.map((_, i) => `${room}p${i}`);
@@ -35,7 +39,7 @@ async function mesh(pages, { media, peers }, server) {
       const joiner = pages[k];
       const start = await joiner.run((b, a) => b.join(a), { room, media, signaling: server.url, id: ids[k], others: ids.slice(0, k) });
       const reached = pages.slice(0, k + 1).map((p) => p.run((b, count) => b.connected(count), k));
-      const times = await within(Promise.all(reached), media ? 25_000 : 15_000, `peer ${k + 1} of ${peers} connected`);
+      const times = await within(Promise.all(reached), media ? 25_000 : 15_000 + 500 * k, `peer ${k + 1} of ${peers} connected`);
       steps.push(Math.max(...times) - start);
       if (joiner.kind === 'kibitz') joinResolved.push((await joiner.run((b) => b.joinedAt())) - start);
       // Let the CPU settle before the next joiner (media never quite does).
@@ -45,8 +49,10 @@ async function mesh(pages, { media, peers }, server) {
     const errors = await Promise.all(pages.slice(0, peers).map((p) => p.run((b) => b.errors()).catch(() => [])));
     error = `${err.message}; page errors: ${JSON.stringify(errors.flat().slice(0, 5))}`;
   }
-  for (const page of pages.slice(0, peers)) await page.run((b) => b.leave()).catch(() => undefined);
-  await sleep(200);
+  if (!keep || error) {
+    for (const page of pages.slice(0, peers)) await page.run((b) => b.leave()).catch(() => undefined);
+    await sleep(200);
+  }
   if (error) return { error };
   return { total: steps.reduce((a, b) => a + b, 0), steps, joinResolved };
 }
@@ -94,6 +100,8 @@ export async function joinFigure(bench, { runs, mediaRuns = runs, minRuns = 3, d
       figures[key][impl] = {
         ...summary(results.map((r) => r.total ?? NaN)),
         lastStep: summary(results.map((r) => r.steps?.at(-1) ?? NaN)).median,
+        // The median of each step on its own (the target compares step by step).
+        steps: Array.from({ length: Number(key.split('-')[1]) }, (_, i) => summary(results.map((r) => r.steps?.[i] ?? NaN)).median),
         errors: results.filter((r) => r.error).map((r) => r.error),
         ...(impl === 'kibitz' && { joinResolved: summary(results.flatMap((r) => r.joinResolved ?? [])).median }),
       };

@@ -76,17 +76,27 @@ async function once(bench, pages, mode) {
     // The newcomer has joined once its join() resolved and it is in the survivors' room.
     return { survivors, joined: Math.max(resolved, inRoom), resolved, inRoom, leaveReasons, detour };
   } catch (err) {
+    if (process.env.DEBUG_RECOVERY) {
+      for (const [name, p] of [['b', b], ['c', c], ['newcomer', newcomer]]) {
+        const log = await p.run((bb) => bb.log()).catch(() => []);
+        const self = await p.run((bb) => bb.self()).catch(() => '?');
+        console.log(name, self, JSON.stringify(log.map((e) => [e.type, e.detail?.state ?? e.detail?.peerId ?? e.detail?.peer?.id ?? e.detail?.code, e.detail?.reason ?? e.detail?.message]).slice(0, 40)));
+      }
+    }
     return { error: err.message };
   } finally {
     for (const p of pages) if (p !== first || mode === 'leave') await p.run((bb) => bb.leave()).catch(() => undefined);
   }
 }
 
-export async function recoveryFigure(bench, { runs, log }) {
+/** `crashedRuns`: the crashed case runs more often, since its misses were outliers. */
+export async function recoveryFigure(bench, { runs, crashedRuns = runs, log }) {
   const raw = Object.fromEntries(MODES.map((m) => [m, []]));
   const pages = await bench.openMany('kibitz', 4);
-  for (let run = 0; run < runs; run++) {
+  const runsOf = (mode) => (mode === 'crashed' ? crashedRuns : runs);
+  for (let run = 0; run < Math.max(...MODES.map(runsOf)); run++) {
     for (const mode of MODES) {
+      if (run >= runsOf(mode)) continue;
       const r = await once(bench, pages, mode);
       if (mode !== 'leave') {
         // The closed, frozen or crashed page is done for: a fresh one takes its place.

@@ -13,13 +13,14 @@ import { BROADCASTS, ROUNDS, latencyFigure } from './latency.mjs';
 import { joinFigure } from './join.mjs';
 import { recoveryFigure } from './recovery.mjs';
 import { PROBE_TOTAL, throughputFigure } from './throughput.mjs';
+import { scaleFigure } from './scale.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Runs per figure: medians of these. Media meshes and 256 MiB transfers are the costly ones. */
-const RUNS = { crypto: 3, latency: 3, join: 5, joinMedia: 3, joinMin: 3, recovery: 3, throughput: 3 };
+const RUNS = { crypto: 3, latency: 3, join: 5, joinMedia: 3, joinMin: 3, recovery: 3, recoveryCrashed: 10, throughput: 3, scale: 2 };
 /** Join runs past joinMin only while the bench (this script) stays under this budget. */
-const BUDGET_MS = 8.5 * 60 * 1000;
-const FIGURES = ['size', 'crypto', 'latency', 'recovery', 'throughput', 'join'];
+const BUDGET_MS = 11.5 * 60 * 1000;
+const FIGURES = ['size', 'crypto', 'latency', 'recovery', 'throughput', 'scale', 'join'];
 
 // `node bench/run.mjs --report` only regenerates BENCHMARKS.md from bench/results.json (after editing bench/notes.md).
 if (process.argv[2] === '--report') {
@@ -54,8 +55,9 @@ try {
   if (wants('size')) results.size = await sizeFigure(bench, { log });
   if (wants('crypto')) results.crypto = await cryptoFigure(bench, { runs: RUNS.crypto, log });
   if (wants('latency')) results.latency = await latencyFigure(bench, { runs: RUNS.latency, log });
-  if (wants('recovery')) results.recovery = await recoveryFigure(bench, { runs: RUNS.recovery, log });
+  if (wants('recovery')) results.recovery = await recoveryFigure(bench, { runs: RUNS.recovery, crashedRuns: RUNS.recoveryCrashed, log });
   if (wants('throughput')) results.throughput = await throughputFigure(bench, { runs: RUNS.throughput, log });
+  if (wants('scale')) results.scale = await scaleFigure(bench, { runs: RUNS.scale, log });
   if (wants('join')) {
     const deadline = started + BUDGET_MS;
     results.join = await joinFigure(bench, { runs: RUNS.join, mediaRuns: RUNS.joinMedia, minRuns: RUNS.joinMin, deadline, log });

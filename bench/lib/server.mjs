@@ -16,7 +16,8 @@ const files = {
   '/pages/bare.html': 'bench/pages/bare.html',
   '/pages/crypto.html': 'bench/pages/crypto.html',
   '/pages/common.js': 'bench/pages/common.js',
-  '/kibitz-room.js': 'dist/kibitz-room.js',
+  // BENCH_BUNDLE: serve another build of the bundle instead (to compare two builds in one session).
+  '/kibitz-room.js': process.env.BENCH_BUNDLE ?? 'dist/kibitz-room.js',
   '/vendor/peerjs.min.js': 'node_modules/peerjs/dist/peerjs.min.js',
 };
 
@@ -50,7 +51,8 @@ export async function startBenchServer() {
     async onRequest(req, res) {
       const path = new URL(req.url, 'http://x').pathname;
       let body = generated[path];
-      const file = files[path];
+      // The chunks the script-tag bundle loads on demand sit beside it.
+      const file = files[path] ?? (/^\/kibitz-[\w-]+\.js$/.test(path) && !process.env.BENCH_BUNDLE ? `dist${path}` : undefined);
       try {
         if (!body && file) body = await readFile(join(root, file));
       } catch {

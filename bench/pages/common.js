@@ -165,6 +165,21 @@ export class Latency {
   }
 }
 
+/** Bytes sent and received over the ICE transports of these connections (anything with getStats()). */
+export async function transportBytes(connections) {
+  let sent = 0;
+  let received = 0;
+  for (const pc of connections) {
+    const report = await pc?.getStats().catch(() => null);
+    report?.forEach((s) => {
+      if (s.type !== 'transport') return;
+      sent += s.bytesSent ?? 0;
+      received += s.bytesReceived ?? 0;
+    });
+  }
+  return { sent, received };
+}
+
 /** Expose a page's bench API once its module has loaded. */
 export function expose(api) {
   window.bench = api;
