@@ -3,7 +3,8 @@
 // just works. `PORT` overrides the port (default 8080).
 //
 // It is also an email-code issuer for the `email` admission gate (demo/issuer.mjs), with this
-// server's origin as issuer URL. `KIBITZ_SMTP_URL` (e.g. smtp://127.0.0.1:2525) is where codes
+// server's origin as issuer URL, or `KIBITZ_PUBLIC_URL`'s origin behind a proxy (the address
+// pages reach it at, e.g. https://call.example.org). `KIBITZ_SMTP_URL` (e.g. smtp://127.0.0.1:2525) is where codes
 // are mailed; unset, mails are printed to this console as a development mail sink.
 // `KIBITZ_MAIL_FROM` is the sender; `KIBITZ_ISSUER_KEY` a private ES256 JWK (JSON) that keeps
 // tokens and `sub` valid across restarts (unset: a new key every start).
@@ -36,7 +37,21 @@ export function issuerEnv(env = process.env) {
     smtpUrl: env.KIBITZ_SMTP_URL || undefined,
     mailFrom: env.KIBITZ_MAIL_FROM || undefined,
     key: env.KIBITZ_ISSUER_KEY || undefined,
+    publicUrl: env.KIBITZ_PUBLIC_URL || undefined,
   };
+}
+
+/** The issuer's origin: the public URL's behind a proxy, else this server's own. */
+export function issuerOrigin(publicUrl, own) {
+  if (!publicUrl) return own;
+  let url;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new Error(`KIBITZ_PUBLIC_URL must be a URL such as https://call.example.org, got "${publicUrl}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`KIBITZ_PUBLIC_URL must be http(s), got "${publicUrl}"`);
+  return url.origin;
 }
 
 /**
@@ -76,9 +91,16 @@ export async function startServer({ port = 8080, host = '127.0.0.1', quiet = fal
     },
   });
   const url = `http://${host === '127.0.0.1' ? 'localhost' : host}:${broker.port}/`;
-  const settings = { ...issuerEnv(), ...issuerOptions };
+  const { publicUrl, ...settings } = { ...issuerEnv(), ...issuerOptions };
+  let origin;
   try {
-    issuer = await createIssuer({ ...settings, origin: url.slice(0, -1) });
+    origin = issuerOrigin(publicUrl, url.slice(0, -1));
+  } catch (err) {
+    await broker.close();
+    throw err;
+  }
+  try {
+    issuer = await createIssuer({ ...settings, origin });
   } catch (err) {
     await broker.close();
     throw new Error(`${settings.key ? 'KIBITZ_ISSUER_KEY: ' : ''}${err.message}`, { cause: err });

@@ -172,6 +172,17 @@ test('discovery and JWKS are served by the demo server, readable from any origin
   assert.equal(page.headers['cross-origin-embedder-policy'], 'require-corp');
 });
 
+test('behind a proxy, KIBITZ_PUBLIC_URL names the issuer; a bad one stops the server with a reason', async (t) => {
+  const server = await forkServer(t, { KIBITZ_PUBLIC_URL: 'https://call.example.org/some/page' });
+  const discovery = await call(server.base, '/.well-known/openid-configuration');
+  assert.equal(discovery.json.issuer, 'https://call.example.org');
+  assert.equal(discovery.json.jwks_uri, 'https://call.example.org/jwks.json');
+
+  const bad = await forkServer(t, { KIBITZ_PUBLIC_URL: 'ftp://call.example.org' });
+  assert.notEqual(bad.exitCode, 0);
+  assert.match(bad.output(), /KIBITZ_PUBLIC_URL must be http\(s\)/);
+});
+
 test('start mails the code over SMTP; the mailed code buys an ID token that verifies against the served JWKS', async (t) => {
   const sink = await startSmtpSink();
   t.after(() => sink.close());
