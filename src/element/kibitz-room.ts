@@ -1002,7 +1002,7 @@ export class KibitzRoomElement extends LitElement {
           }
           ${
             inCall
-              ? html`<div class="side">
+              ? html`<div class="side" ?hidden=${!this.peopleOpen && !this.chat.open}>
                 ${
                   this.peopleOpen
                     ? (panelsFor(this)?.peopleView(this.participants, {

@@ -120,9 +120,6 @@ export const styles = css`
     flex-direction: column;
     gap: var(--kibitz-gap, 8px);
   }
-  .side:empty {
-    display: none;
-  }
   .panel,
   .prejoin {
     display: flex;

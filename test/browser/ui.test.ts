@@ -273,6 +273,19 @@ describe('<kibitz-room> built-in UI', () => {
     expect(loads).to.equal(0);
   });
 
+  it('with no panel open the tiles have the whole stage; opening the chat gives it a column', async () => {
+    const [a] = await joined({ name: 'Ann' }, { name: 'Bob' });
+    const grid = part(a, 'grid')!;
+    const stage = grid.parentElement!;
+    expect(grid.getBoundingClientRect().width).to.be.closeTo(stage.getBoundingClientRect().width, 2);
+    part(a, 'chat-toggle')!.click();
+    await until(() => !part(a, 'chat')!.hidden, 'the chat opens');
+    await a.updateComplete;
+    const chat = part(a, 'chat')!.getBoundingClientRect();
+    expect(chat.width).to.be.greaterThan(0);
+    expect(grid.getBoundingClientRect().width + chat.width).to.be.at.most(stage.getBoundingClientRect().width + 2);
+  });
+
   it('the strings property rewords the UI, with functions for strings that carry values', async () => {
     const signaling = await brokerUrl();
     const room = uniqueRoom('strings');
