@@ -137,6 +137,10 @@ export class Entry {
   async enter(generation: number, preferSlot = 0): Promise<void> {
     const { transport, clock, timing, selfId } = this.host;
     this.keys ??= await this.roomKeys();
+    // Our own id may still be opening from the attempt before (a lone room given up at once):
+    // it closes itself when it opens; only then can it be opened again.
+    await this.ownEndpoint;
+    if (!this.live(generation)) return;
     const deadline = clock.now() + timing.joinMs;
     // The claim goes first: a browser opens one WebSocket to a host at a time, and the first
     // peer of a room is ready as soon as its claim succeeds (one broker round trip).
