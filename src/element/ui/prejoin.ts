@@ -36,7 +36,7 @@ export interface PreJoinActions {
   startPreview(): void;
 }
 
-type PreJoinHost = ReactiveControllerHost & { readonly renderRoot: HTMLElement | DocumentFragment };
+type PreJoinHost = ReactiveControllerHost & { readonly renderRoot: HTMLElement | DocumentFragment; readonly isConnected: boolean };
 
 export class PreJoin implements ReactiveController {
   /** Whether the panel was in the last render. */
@@ -51,9 +51,10 @@ export class PreJoin implements ReactiveController {
   }
 
   hostUpdated(): void {
-    if (this.shown && !this.meter) {
+    // An element taken off the page still renders once more (its leave()): no meter for it.
+    if (this.shown && !this.meter && this.host.isConnected) {
       this.meter = setInterval(() => this.paintLevel(), METER_MS);
-    } else if (!this.shown && this.meter) {
+    } else if ((!this.shown || !this.host.isConnected) && this.meter) {
       this.stopMeter();
     }
   }
