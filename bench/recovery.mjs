@@ -77,10 +77,26 @@ async function once(bench, pages, mode) {
     return { survivors, joined: Math.max(resolved, inRoom), resolved, inRoom, leaveReasons, detour };
   } catch (err) {
     if (process.env.DEBUG_RECOVERY) {
-      for (const [name, p] of [['b', b], ['c', c], ['newcomer', newcomer]]) {
+      for (const [name, p] of [
+        ['b', b],
+        ['c', c],
+        ['newcomer', newcomer],
+      ]) {
         const log = await p.run((bb) => bb.log()).catch(() => []);
         const self = await p.run((bb) => bb.self()).catch(() => '?');
-        console.log(name, self, JSON.stringify(log.map((e) => [e.type, e.detail?.state ?? e.detail?.peerId ?? e.detail?.peer?.id ?? e.detail?.code, e.detail?.reason ?? e.detail?.message]).slice(0, 40)));
+        console.log(
+          name,
+          self,
+          JSON.stringify(
+            log
+              .map((e) => [
+                e.type,
+                e.detail?.state ?? e.detail?.peerId ?? e.detail?.peer?.id ?? e.detail?.code,
+                e.detail?.reason ?? e.detail?.message,
+              ])
+              .slice(0, 40),
+          ),
+        );
       }
     }
     return { error: err.message };

@@ -17,7 +17,17 @@ import { scaleFigure } from './scale.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Runs per figure: medians of these. Media meshes and 256 MiB transfers are the costly ones. */
-const RUNS = { crypto: 3, latency: 3, join: 5, joinMedia: 3, joinMin: 3, recovery: Number(process.env.RECOVERY_RUNS ?? 3), recoveryCrashed: 10, throughput: 3, scale: 2 };
+const RUNS = {
+  crypto: 3,
+  latency: 3,
+  join: 5,
+  joinMedia: 3,
+  joinMin: 3,
+  recovery: Number(process.env.RECOVERY_RUNS ?? 3),
+  recoveryCrashed: 10,
+  throughput: 3,
+  scale: 2,
+};
 /** Join runs past joinMin only while the bench (this script) stays under this budget. */
 const BUDGET_MS = 11.5 * 60 * 1000;
 const FIGURES = ['size', 'crypto', 'latency', 'recovery', 'throughput', 'scale', 'join'];

@@ -18,7 +18,8 @@ const IDLE_MS = 10_000;
 async function latencyIn(pages) {
   await settle({ minMs: 200, maxMs: 2000 });
   await Promise.all(pages.map((p) => p.run((b) => b.latency.reset())));
-  for (const sender of pages) await sender.run((b, a) => b.latency.broadcast(a.receivers, a.n), { receivers: pages.length - 1, n: BROADCASTS });
+  for (const sender of pages)
+    await sender.run((b, a) => b.latency.broadcast(a.receivers, a.n), { receivers: pages.length - 1, n: BROADCASTS });
   const all = (await Promise.all(pages.map((p) => p.run((b) => b.latency.oneWay)))).flat();
   return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), samples: all.length };
 }
@@ -38,9 +39,13 @@ async function idle(pages, impl, server) {
     // Let the joins' own work finish (the product's safety-code exchanges run just after).
     await sleep(2000);
     await settle({ minMs: 200, maxMs: 3000 });
-    const before = await Promise.all(pages.map(async (p) => ({ task: await taskSeconds(p), bytes: await p.run((b) => b.bytes()), at: Date.now() })));
+    const before = await Promise.all(
+      pages.map(async (p) => ({ task: await taskSeconds(p), bytes: await p.run((b) => b.bytes()), at: Date.now() })),
+    );
     await sleep(IDLE_MS);
-    const after = await Promise.all(pages.map(async (p) => ({ task: await taskSeconds(p), bytes: await p.run((b) => b.bytes()), at: Date.now() })));
+    const after = await Promise.all(
+      pages.map(async (p) => ({ task: await taskSeconds(p), bytes: await p.run((b) => b.bytes()), at: Date.now() })),
+    );
     const coordinator = impl === 'kibitz' ? await pages[0].run((b) => b.coordinator()) : null;
     const selves = impl === 'kibitz' ? await Promise.all(pages.map((p) => p.run((b) => b.self()))) : [];
     return {
@@ -115,7 +120,9 @@ export async function scaleFigure(bench, { runs, log }) {
     const describe = (list) => ({ cpuMsPerS: summary(list.map((p) => p.cpuMsPerS)), bytesPerS: summary(list.map((p) => p.bytesPerS)) });
     figures.idle[impl] = {
       // The product's coordinator pings everyone; its participants answer only it.
-      ...(impl === 'kibitz' ? { coordinator: describe(of((p) => p.coordinator)), participant: describe(of((p) => !p.coordinator)) } : { peer: describe(of(() => true)) }),
+      ...(impl === 'kibitz'
+        ? { coordinator: describe(of((p) => p.coordinator)), participant: describe(of((p) => !p.coordinator)) }
+        : { peer: describe(of(() => true)) }),
       failures: results.length - ok.length,
       errors: results.filter((r) => r.error).map((r) => r.error),
     };
