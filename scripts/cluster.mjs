@@ -9,25 +9,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './turn.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX = process.env.NGINX_PATH || '/usr/sbin/nginx';
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Replace `pattern` in `text`, insisting it was there: the deploy file and this script must not drift apart. */
 function swap(text, pattern, replacement) {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { iceServersAnswer } from './turn-credentials.mjs';
 
-function freePort() {
+/** A TCP port free on loopback now. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

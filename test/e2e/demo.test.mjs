@@ -428,16 +428,7 @@ describe('the demo page', { timeout: 180_000 }, () => {
     const peers = [await env.open({ ...attrs, name: 'A' }), await env.open({ ...attrs, name: 'B' })];
     for (const peer of peers) await peer.join();
     for (const peer of peers) await until(async () => (await peer.ids()).length === 2, 'both in the call');
-    const localType = (peer, other) =>
-      peer.eval(async (id) => {
-        const stats = await window.room.getStats(id);
-        let pair;
-        stats?.forEach((r) => {
-          if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
-        });
-        return pair?.state === 'succeeded' ? stats.get(pair.localCandidateId)?.candidateType : undefined;
-      }, other.id);
-    assert.equal(await until(() => localType(peers[0], peers[1]), 'a selected pair'), 'relay');
-    assert.equal(await until(() => localType(peers[1], peers[0]), 'a selected pair'), 'relay');
+    assert.equal(await until(() => peers[0].selectedLocalType(peers[1].id), 'a selected pair'), 'relay');
+    assert.equal(await until(() => peers[1].selectedLocalType(peers[0].id), 'a selected pair'), 'relay');
   });
 });

@@ -97,6 +97,17 @@ export class Peer {
       return frames;
     }, peerId);
   }
+  /** The candidate type of this end of the selected pair on the link to `peerId` (`relay`, `host`, …); undefined until one succeeded. */
+  selectedLocalType(peerId) {
+    return this.eval(async (id) => {
+      const stats = await window.room.getStats(id);
+      let pair;
+      stats?.forEach((r) => {
+        if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId);
+      });
+      return pair?.state === 'succeeded' ? stats.get(pair.localCandidateId)?.candidateType : undefined;
+    }, peerId);
+  }
   /** Pause the page's JavaScript while its sockets stay open (a frozen tab). */
   async freeze() {
     this.cdp = await this.page.context().newCDPSession(this.page);
