@@ -26,6 +26,7 @@ export const ROOM_PREFIX_LENGTH = 12;
 export const REHOME_EVERY_PINGS = 20;
 export const REHOMES = 30;
 
+
 export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired';
 
 export interface Slot {
@@ -137,21 +138,8 @@ export class Entry {
   async enter(generation: number, preferSlot = 0): Promise<void> {
     const { transport, clock, timing, selfId } = this.host;
     this.keys ??= await this.roomKeys();
-    // Our own id may still be opening from the attempt before (a lone room given up at once):
-    // it closes itself when it opens; only then can it be opened again.
-    await this.ownEndpoint;
-    if (!this.live(generation)) return;
     const deadline = clock.now() + timing.joinMs;
-    // The claim goes first: a browser opens one WebSocket to a host at a time, and the first
-    // peer of a room is ready as soon as its claim succeeds (one broker round trip).
-    const claim =
-      preferSlot === 0 ? transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
     const ownOpen = transport.open(this.brokerId(selfId)).then((endpoint) => {
-      // This peer won the claim meanwhile (or gave up): its own id is not needed.
-      if (!this.live(generation) || this.slot) {
-        endpoint.close();
-        return endpoint;
-      }
       // Listen at once: an answer to the early offer below can arrive right after OPEN.
       this.endpoint = endpoint;
       endpoint.onmessage = (m) => void this.onJoinerSignal(m);
@@ -160,11 +148,14 @@ export class Entry {
       };
       return endpoint;
     });
-    this.ownEndpoint = ownOpen.then((e) => (e === this.endpoint ? e : null)).catch(() => null);
+    this.ownEndpoint = ownOpen.catch(() => null);
+    const claim =
+      preferSlot === 0 ? transport.open(this.slotId(0)) : Promise.reject(new KibitzError('ERR_ID_TAKEN', 'joining a known slot'));
     // Most joiners find the room already claimed: make the offer while the claim is in flight.
     const early = preferSlot === 0 ? this.dialSlot(this.slotId(0), generation) : null;
-    const [first] = await Promise.allSettled([claim]);
+    const [own, first] = await Promise.allSettled([ownOpen, claim]);
     if (!this.live(generation)) {
+      closeSettled(own);
       closeSettled(first);
       return;
     }
@@ -173,15 +164,13 @@ export class Entry {
       this.host.claimed({ index: 0, endpoint: first.value });
       return;
     }
-    const [own] = await Promise.allSettled([ownOpen]);
-    if (!this.live(generation)) return;
     if (own.status === 'rejected') throw own.reason;
     if ((first.reason as KibitzError).code !== 'ERR_ID_TAKEN') throw first.reason;
     await this.dialLoop(generation, deadline, preferSlot, early);
   }
 
   private async dialLoop(generation: number, deadline: number, firstSlot: number, early: Promise<DialOutcome> | null): Promise<void> {
-    const { clock } = this.host;
+    const { clock, transport } = this.host;
     while (this.live(generation) && clock.now() < deadline) {
       for (let step = 0; step < SLOT_COUNT; step++) {
         const index = (firstSlot + step) % SLOT_COUNT;
@@ -190,28 +179,21 @@ export class Entry {
         if (!this.live(generation)) return;
         if (outcome === 'joined' || outcome === 'waiting' || outcome === 'refused') return;
         if (clock.now() >= deadline) break;
-        // Slot 0 did not answer: if its holder is gone (a crashed page's socket closed just after
-        // our first claim failed), take it now rather than wait out the spare slots. A successor
-        // that takes over later finds slot 0 held, takes a spare one and tells us (see hold).
-        if (index === 0 && (await this.claimFirst(generation))) return;
       }
       // No slot answered: the room may have emptied. Claim it if the first slot is free.
-      if (await this.claimFirst(generation)) return;
+      try {
+        const endpoint = await transport.open(this.slotId(0));
+        if (!this.live(generation)) {
+          endpoint.close();
+          return;
+        }
+        this.host.claimed({ index: 0, endpoint });
+        return;
+      } catch (err) {
+        if ((err as KibitzError).code !== 'ERR_ID_TAKEN') throw err;
+      }
     }
     if (this.live(generation)) throw new KibitzError('ERR_JOIN_TIMEOUT', 'no coordinator answered in time');
-  }
-
-  /** Claim slot 0 if it is free; true when this peer now holds it (or the generation is over). */
-  private async claimFirst(generation: number): Promise<boolean> {
-    try {
-      const endpoint = await this.host.transport.open(this.slotId(0));
-      if (this.live(generation)) this.host.claimed({ index: 0, endpoint });
-      else endpoint.close();
-      return true;
-    } catch (err) {
-      if ((err as KibitzError).code !== 'ERR_ID_TAKEN') throw err;
-      return !this.live(generation);
-    }
   }
 
   /** Offer a link to one coordinator slot through the broker and wait for the outcome. */
@@ -364,9 +346,6 @@ export class Entry {
     this.dial?.settle('timeout');
     this.closeOwnEndpoint();
     if (fresh) void this.probe(slot.endpoint, 1, SLOT_COUNT);
-    // A successor pushed onto a spare slot tells the lower slots at once: a newcomer that took
-    // slot 0 of a room whose coordinator had just died waits there alone and joins us now.
-    else if (slot.index > 0) void this.announce(slot.endpoint, slot.index);
   }
 
   private closeOwnEndpoint(): void {
@@ -402,10 +381,6 @@ export class Entry {
     const alone = members === 1 && guests === 0;
     if (this.slot && this.slot.index > 0 && alone && pingCount % PROBE_EVERY_PINGS === 0) {
       void this.probe(this.slot.endpoint, 0, this.slot.index);
-    }
-    // A room with company on a spare slot keeps telling the lower slots where it is.
-    if (this.slot && this.slot.index > 0 && !alone && pingCount % PROBE_EVERY_PINGS === 0) {
-      void this.announce(this.slot.endpoint, this.slot.index);
     }
     // A lone room on slot 0 may have claimed it in the moment a successor was taking over
     // (the live room then sits on a higher slot): keep asking, at half the rate.
@@ -450,16 +425,6 @@ export class Entry {
     if (!this.keys) return;
     for (let index = from; index < to; index++) {
       endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { probe: 1 }));
-    }
-  }
-
-  /** Tell slots [0, below) that this live room serves from a higher slot (a lone room there joins it). */
-  private async announce(endpoint: SignalingEndpoint, below: number): Promise<void> {
-    if (!this.keys) return;
-    const { members } = this.host.company();
-    if (members < 2) return;
-    for (let index = 0; index < below; index++) {
-      endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { here: 1, n: members }));
     }
   }
 
