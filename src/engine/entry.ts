@@ -26,7 +26,6 @@ export const ROOM_PREFIX_LENGTH = 12;
 export const REHOME_EVERY_PINGS = 20;
 export const REHOMES = 30;
 
-
 export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired';
 
 export interface Slot {
