@@ -37,7 +37,7 @@ export type HostTier = 'none' | 'key' | 'name';
 export type ModerationOp = Exclude<HostOp, 'claim'>;
 
 /** How long a command waits for the verifier's own link to its signer to open. */
-const LINK_WAIT_MS = 10_000;
+const LINK_WAIT_MS = 20_000;
 /** How often that wait looks again. */
 const LINK_POLL_MS = 100;
 
