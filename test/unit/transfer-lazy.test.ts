@@ -3,7 +3,8 @@
 // transfer frame of the page is the one that starts the load.
 import { expect } from '@open-wc/testing';
 import type { Room } from '../../src/engine/room.js';
-import { encodeTransferStart, transferChunkHeader } from '../../src/engine/protocol.js';
+import { encodeTransferStart } from '../../src/engine/protocol.js';
+import { chunkFrame } from '../support/transfer-frames.js';
 import { harness, joinAll } from '../support/memory-room.js';
 
 /** What `room` answers on its link to `peer` (accept / refuse frames), by transfer id. */
@@ -19,13 +20,6 @@ function answers(room: Room, peer: Room): string[] {
     send(frame);
   };
   return seen;
-}
-
-function chunkFrame(id: string, bytes: number): ArrayBuffer {
-  const header = transferChunkHeader(id);
-  const out = new Uint8Array(header.length + bytes);
-  out.set(header);
-  return out.buffer;
 }
 
 describe('file-transfer code loaded on first use', () => {

@@ -3,7 +3,8 @@
 import { expect } from '@open-wc/testing';
 import type { Room } from '../../src/engine/room.js';
 import { loadTransferIn, loadTransferOut } from '../../src/engine/content.js';
-import { encodeTransferStart, transferChunkHeader } from '../../src/engine/protocol.js';
+import { encodeTransferStart } from '../../src/engine/protocol.js';
+import { chunkFrame } from '../support/transfer-frames.js';
 import { codeOf } from '../support/error-code.js';
 import { harness, joinAll, record, type Harness } from '../support/memory-room.js';
 
@@ -32,13 +33,6 @@ function answers(room: Room, peer: Room): string[] {
     send(frame);
   };
   return seen;
-}
-
-function chunkFrame(id: string, bytes: number): ArrayBuffer {
-  const header = transferChunkHeader(id);
-  const out = new Uint8Array(header.length + bytes);
-  out.set(header);
-  return out.buffer;
 }
 
 const settle = (h: Harness) => h.clock.advance(10);
