@@ -23,6 +23,35 @@ function dropStaleChunks(dir) {
   };
 }
 
+/**
+ * Chunks by what loads them. Everything the bundle imports statically goes into the bundle
+ * itself, not into shared chunks that it and kibitz-engine.js (which imports it anyway) would
+ * both fetch: one request before join(), one gzip stream. Everything else the engine entry
+ * imports statically is the engine chunk, except the room-making code (room-link.ts and what
+ * only it adds) in a chunk of its own: a page may load it alone, to make a room.
+ */
+function chunksByEntry() {
+  let groups = null;
+  const reach = (from, getModuleInfo, stop = new Set()) => {
+    const seen = new Set([from]);
+    for (const m of seen) for (const next of getModuleInfo(m)?.importedIds ?? []) if (!stop.has(next)) seen.add(next);
+    return seen;
+  };
+  return (id, { getModuleIds, getModuleInfo }) => {
+    if (!groups) {
+      const find = (suffix) => [...getModuleIds()].find((m) => m.endsWith(suffix));
+      const room = reach(find('src/kibitz-room.ts'), getModuleInfo);
+      const links = reach(find('src/crypto/room-link.ts'), getModuleInfo, room);
+      const engine = reach(find('src/kibitz-engine.ts'), getModuleInfo, new Set([...room, ...links]));
+      groups = { room, links, engine };
+    }
+    if (groups.room.has(id)) return 'room';
+    if (groups.links.has(id)) return 'room-link';
+    if (groups.engine.has(id)) return 'engine';
+    return undefined;
+  };
+}
+
 const external = (id) => /^(lit|@lit|jose)(\/|$)/.test(id);
 const nodeExternal = (id) => external(id) || /^(node:|ws$|node-datachannel$)/.test(id);
 
@@ -43,7 +72,9 @@ export default [
     ],
   },
   {
-    input: 'src/kibitz-room.ts',
+    // Two entries: the bundle a page loads, and the engine it fetches at join() (which a page
+    // may also import on its own); the engine imports the bundle, so what both use is in the bundle.
+    input: { 'kibitz-room': 'src/kibitz-room.ts', 'kibitz-engine': 'src/kibitz-engine.ts' },
     // The chunks import shared code from the bundle itself rather than through a facade file.
     preserveEntrySignatures: 'allow-extension',
     // Chunks beside the bundle, each behind an import(): the gate code (JOSE, the sign-in
@@ -52,9 +83,10 @@ export default [
     // Hex hashes: a chunk's name is everything before the last dash (base64url hashes may hold dashes).
     output: {
       dir: 'dist',
-      entryFileNames: 'kibitz-room.js',
+      entryFileNames: '[name].js',
       chunkFileNames: 'kibitz-[name]-[hash].js',
       hashCharacters: 'hex',
+      manualChunks: chunksByEntry(),
       format: 'es',
       sourcemap: false,
     },

@@ -11,6 +11,8 @@ export type KibitzErrorCode =
   | 'ERR_NOT_JOINED'
   | 'ERR_NO_RELAY'
   | 'ERR_ICE_SERVERS'
+  /** The call's code (`kibitz-engine.js` beside the script-tag bundle) could not be fetched; join() again to retry. */
+  | 'ERR_LOAD'
   | 'ERR_MEDIA'
   | 'ERR_BAD_DEVICE'
   | 'ERR_DEVICE_LOST'

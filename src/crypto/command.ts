@@ -3,9 +3,13 @@
 // peer verifies for itself; the coordinator only relays. The signatures are WebCrypto's
 // ECDSA: non-blocking, and with no curve code of our own in the bundle.
 import { KibitzError } from '../errors.js';
-import { buf, concatBytes, fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
+import { buf, concatBytes, randomBytes, toBase64Url, utf8 } from './bytes.js';
 import { ECDSA_SHA256, importHostSigningKey, importHostVerifyKey, isHostSecretKey } from './host-key.js';
 import { normalizeRoomName } from './room-keys.js';
+import { MAX_FINGERPRINT, normalizeFingerprint } from './fingerprint.js';
+import { decodeSignature } from './signature.js';
+
+export { decodeSignature, normalizeFingerprint };
 
 /** Every moderation operation a host may sign. */
 export const HOST_OPS = ['claim', 'lobby-on', 'lobby-off', 'admit', 'deny', 'lock', 'unlock', 'kick', 'reset'] as const;
@@ -18,14 +22,11 @@ export const COMMAND_MAX_FUTURE_MS = 60_000;
 
 const PROTOCOL_TAG = 'kibitz-host';
 const PROTOCOL_VERSION = 1;
-const SIGNATURE_BYTES = 64;
 // Caps in UTF-16 units. The room cap exceeds the link's 256 characters because NFKC may
-// lengthen a name; the fingerprint cap admits a 'sha-256 ' prefix on 95 characters.
+// lengthen a name (the fingerprint cap is in fingerprint.ts).
 const MAX_ROOM = 1024;
 const MAX_TARGET = 256;
-const MAX_FINGERPRINT = 128;
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
-const SIG_PATTERN = /^[A-Za-z0-9_-]{86}$/;
 
 /** The signed fields of a host command, in their wire (JSON object) form. */
 export interface HostCommand {
@@ -50,22 +51,6 @@ export interface SignedHostCommand extends HostCommand {
 }
 
 export type HostCommandRejection = 'malformed' | 'signature' | 'room' | 'binding' | 'stale' | 'future' | 'replay';
-
-/**
- * Normalise a DTLS certificate fingerprint to lowercase colon-separated hex so that SDP,
- * `getStats()` and hand-typed spellings compare equal; '' when it is not a SHA-256 digest.
- * @example
- * normalizeFingerprint('sha-256 AB:CD:…') === 'ab:cd:…'
- * normalizeFingerprint('not a fingerprint') === ''
- */
-export function normalizeFingerprint(fp: string): string {
-  if (typeof fp !== 'string' || fp.length > MAX_FINGERPRINT) return '';
-  const bare = fp.trim().replace(/^sha-256\s+/i, '');
-  const colonSeparated = /^[0-9a-f]{2}(?::[0-9a-f]{2}){31}$/i.test(bare);
-  if (!colonSeparated && !/^[0-9a-f]{64}$/i.test(bare)) return '';
-  const hex = bare.replace(/:/g, '').toLowerCase();
-  return hex.match(/../g)!.join(':');
-}
 
 // A lone surrogate would UTF-8-encode as U+FFFD, letting two different strings share one
 // signed encoding; such strings are refused outright.
@@ -92,15 +77,6 @@ function readFields(input: unknown): HostCommand | null {
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0) return null;
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
   return { p, v, room, op, target, fp, iat, id };
-}
-
-/** A base64url 64-byte signature in its one canonical spelling, or null. */
-export function decodeSignature(sig: unknown): Uint8Array | null {
-  if (typeof sig !== 'string' || !SIG_PATTERN.test(sig)) return null;
-  const bytes = fromBase64Url(sig);
-  // 86 characters carry 516 bits for 512: the spare bits must be zero, or one signature
-  // would have several spellings.
-  return bytes && bytes.length === SIGNATURE_BYTES && toBase64Url(bytes) === sig ? bytes : null;
 }
 
 /**

@@ -7,6 +7,9 @@ import { buf, concatBytes, toBase64Url, utf8 } from './bytes.js';
 import { decodeSignature, normalizeFingerprint, signingKey, verifyKey } from './command.js';
 import { ECDSA_SHA256, isHostSecretKey } from './host-key.js';
 import { normalizeRoomName } from './room-keys.js';
+import { ACT, PERCEIVE, type Act, type Perceive } from './acts.js';
+
+export { ACT, PERCEIVE, type Act, type Perceive };
 
 const TAG = 'kibitz-state';
 const VERSION = 2;
@@ -14,13 +17,6 @@ const VERSION = 2;
 export const MAX_BANS = 256;
 /** Grants a record may hold (one per device the host narrowed or widened). */
 export const MAX_GRANTS = 256;
-
-/** What a peer may receive: media kinds, broadcast messages and files, messages to it, the others' names. */
-export const PERCEIVE = ['audio', 'camera', 'screen', 'chat', 'direct', 'roster'] as const;
-/** What a peer may send: its microphone, camera and screen, messages, files. */
-export const ACT = ['speak', 'camera', 'screen', 'chat', 'files'] as const;
-export type Perceive = (typeof PERCEIVE)[number];
-export type Act = (typeof ACT)[number];
 
 /** A capability grant: what a peer may perceive and what it may do. */
 export interface Grant {

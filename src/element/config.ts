@@ -1,10 +1,7 @@
 // Attribute values in, validated configuration out. Every rejection is a KibitzError with
 // code ERR_BAD_ATTRIBUTE naming the attribute, so a page learns exactly what to fix.
 import { KibitzError } from '../errors.js';
-import { BroadcastTransport } from '../signaling/broadcast.js';
-import { PeerJsTransport } from '../signaling/peerjs.js';
-import type { SignalingTransport } from '../signaling/transport.js';
-import { MAX_NAME_LENGTH, cleanName } from '../engine/protocol.js';
+import { MAX_NAME_LENGTH, cleanName } from '../engine/names.js';
 
 export interface MediaWish {
   audio: boolean;
@@ -55,19 +52,6 @@ export function checkIceServers(parsed: unknown, fail: (message: string) => Kibi
 
 export function hasRelay(servers: RTCIceServer[]): boolean {
   return servers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/.test(u)));
-}
-
-/** `signaling`: a broker base URL, `local`, or empty for the page's own origin. */
-export function makeTransport(value: string | null | undefined): SignalingTransport {
-  const spec = (value ?? '').trim();
-  if (spec === 'local') return new BroadcastTransport();
-  const base = spec || (typeof location !== 'undefined' ? location.origin + '/' : '');
-  try {
-    return new PeerJsTransport(base);
-  } catch (err) {
-    if (err instanceof KibitzError) throw bad('signaling', err.message);
-    throw bad('signaling', `"${spec}" is not a URL; use ws://host:port/, https://host/ or "local"`);
-  }
 }
 
 export function parseName(value: string | null | undefined): string {

@@ -2,17 +2,16 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { KibitzError, toKibitzError } from '../errors.js';
 import type { AcceptFiles, FileLimits, Grant, Participant, Room, RoomOptions, RoomState } from '../engine/room.js';
-import { rtcLinkFactory, type RtcLinkFactory } from '../engine/rtc-link.js';
-import { ACT, type Act } from '../engine/grants.js';
-import { resolveAcceptFiles, resolveFileLimits } from '../engine/transfer.js';
-import { normalizeFingerprint } from '../crypto/command.js';
+import type { RtcLinkFactory } from '../engine/rtc-link.js';
+import { ACT, type Act } from '../crypto/acts.js';
+import { normalizeFingerprint } from '../crypto/fingerprint.js';
 import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
-import { IndexedDbPinStore } from './pins.js';
-import { localReplayStore } from './replay-store.js';
+import type { IndexedDbPinStore } from './pins.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { makeTransport, parseKind, parseMedia, parseName, parseRoom } from './config.js';
-import { IceRefresh, iceServersFor } from './ice-servers.js';
+import { parseKind, parseMedia, parseName, parseRoom } from './config.js';
+import type { IceRefresh } from './ice-servers.js';
+import { loadCall, type CallPartsModule } from './load-call.js';
 import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
 import { FilesPanel } from './ui/files.js';
 import { panelsFor } from './ui/lazy-panels.js';
@@ -23,7 +22,7 @@ import { applySpeaker, canPickSpeaker, tileView, type Tile } from './ui/tile.js'
 import { LocalMedia, type CaptureKind } from './local-media.js';
 import { AudioLevels } from './audio-levels.js';
 import { DeviceList, isDeviceKind } from './devices.js';
-import { LinkQualityMonitor } from './link-quality.js';
+import type { LinkQualityMonitor } from './link-quality.js';
 import type { CallParticipant, DeviceKind as CallDeviceKind, MediaDeviceEntry as CallDevice } from './call-types.js';
 import { KibitzDevicesEvent, KibitzQualityEvent, KibitzSpeakingEvent } from './events.js';
 import { GateClient, type CredentialInput } from './gate-client.js';
@@ -241,16 +240,8 @@ export class KibitzRoomElement extends LitElement {
       this.requestUpdate();
     },
   });
-  private readonly linkQuality = new LinkQualityMonitor(this, {
-    joined: () => this.state === 'joined',
-    peers: () => this.call.participants.filter((p) => !p.self).map((p) => p.id),
-    stats: (peerId) => this.getStats(peerId),
-    changed: (peerId, quality) => {
-      const peer = this.participants.find((p) => p.id === peerId);
-      if (peer) this.dispatchEvent(new KibitzQualityEvent({ peer, quality }));
-      this.requestUpdate();
-    },
-  });
+  /** Samples each link's quality during a call; made with the first call (its code loads with the engine). */
+  private linkQuality: LinkQualityMonitor | null = null;
   private readonly gateClient = new GateClient(this, {
     fingerprint: async () => this.selfFingerprint ?? fingerprintOf(this.certificate ?? (await persistentCertificate())!),
     report: (err) => this.call.report(err),
@@ -269,12 +260,12 @@ export class KibitzRoomElement extends LitElement {
       this.iceRefresh?.stop();
       this.local.stop();
       this.levels.stop();
-      this.linkQuality.stop();
+      this.linkQuality?.stop();
     },
     canPrompt: () => !this.headless,
   });
   /** Pins of peers whose safety code this browser's user confirmed; every Room reads them afresh. */
-  private readonly pins = new IndexedDbPinStore();
+  private pins: IndexedDbPinStore | null = null;
   /** The certificate read from this profile's store, once known. */
   private storedCertificate: RTCCertificate | null = null;
   /** The participant whose safety-code panel is open. */
@@ -360,7 +351,7 @@ export class KibitzRoomElement extends LitElement {
     return participants.map((p) => ({
       ...p,
       speaking: this.levels.speaking(p.self ? SELF : p.id),
-      quality: p.self ? null : this.linkQuality.get(p.id),
+      quality: p.self ? null : (this.linkQuality?.get(p.id) ?? null),
     }));
   }
 
@@ -799,7 +790,7 @@ export class KibitzRoomElement extends LitElement {
    * With `ice-servers-url`, fetch fresh credentials before these expire, for as long as the
    * call lasts: a link made later (a newcomer) or an ICE restart needs valid ones.
    */
-  private refreshIce(links: RtcLinkFactory, servers: RTCIceServer[]): void {
+  private refreshIce({ IceRefresh, iceServersFor }: CallPartsModule, links: RtcLinkFactory, servers: RTCIceServer[]): void {
     this.iceRefresh?.stop();
     this.iceRefresh = null;
     const [inline, url, relayOnly] = [this.iceServers, this.iceServersUrl, this.relayOnly];
@@ -812,12 +803,30 @@ export class KibitzRoomElement extends LitElement {
     this.iceRefresh.schedule(servers);
   }
 
+  /** The link quality monitor, made once its code is here; it samples while joined. */
+  private monitorLinks({ LinkQualityMonitor }: CallPartsModule): LinkQualityMonitor {
+    return new LinkQualityMonitor(this, {
+      joined: () => this.state === 'joined',
+      peers: () => this.call.participants.filter((p) => !p.self).map((p) => p.id),
+      stats: (peerId) => this.getStats(peerId),
+      changed: (peerId, quality) => {
+        const peer = this.participants.find((p) => p.id === peerId);
+        if (peer) this.dispatchEvent(new KibitzQualityEvent({ peer, quality }));
+        this.requestUpdate();
+      },
+    });
+  }
+
   /**
    * Everything the Room is made from. Attributes are checked before any device is opened,
    * except the host credential: the Room checks it when it is made, and the controller then
    * releases what was opened.
    */
   private async roomOptions(): Promise<RoomOptions> {
+    // The call's code (script-tag build: kibitz-engine.js) checks the attributes that need it.
+    const parts = await loadCall();
+    const { iceServersFor, makeTransport, resolveAcceptFiles, resolveFileLimits, rtcLinkFactory } = parts;
+    this.linkQuality ??= this.monitorLinks(parts);
     const wish = parseMedia(this.media);
     // Fetched alongside the devices; awaited after them, so a failed fetch leaves none open.
     const ice = iceServersFor(this.iceServers, this.iceServersUrl, this.relayOnly);
@@ -836,7 +845,7 @@ export class KibitzRoomElement extends LitElement {
       iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
       certificates: certificate ? [certificate] : undefined,
     });
-    this.refreshIce(links, iceServers);
+    this.refreshIce(parts, links, iceServers);
     return {
       room,
       name,
@@ -847,9 +856,9 @@ export class KibitzRoomElement extends LitElement {
       host: { hostKey: this.hostKey, hostSeal: this.hostSeal, hostName: this.hostName },
       localFingerprint: certificate ? normalizeFingerprint(certificate.getFingerprints()[0]?.value ?? '') || null : null,
       hostSecret: this.hostSecret,
-      pins: this.pins,
+      pins: (this.pins ??= new parts.IndexedDbPinStore()),
       ...files,
-      replayStore: localReplayStore(this.hostKey),
+      replayStore: parts.localReplayStore(this.hostKey),
       gate: this.gateClient.descriptor(),
       credential: this.gateClient.credential(),
       verifiedOnly: this.verifiedOnly,

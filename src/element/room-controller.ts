@@ -5,35 +5,12 @@
 // streams by peer, links being reconnected, the last error).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { KibitzError, toKibitzError } from '../errors.js';
-import { Room, type FileOffer, type IncomingFile, type Participant, type RoomOptions, type RoomState } from '../engine/room.js';
+import type { Room, Participant, RoomOptions, RoomState } from '../engine/room.js';
 import type { MediaSlot } from '../engine/link.js';
 import type { SafetyAlarm } from '../engine/safety.js';
-import {
-  KibitzConnectionEvent,
-  KibitzCoordinatorEvent,
-  KibitzErrorEvent,
-  KibitzFileEvent,
-  KibitzFileOfferEvent,
-  KibitzHostEvent,
-  KibitzJoinEvent,
-  KibitzKickEvent,
-  KibitzKnockEvent,
-  KibitzLeaveEvent,
-  KibitzLobbyEvent,
-  KibitzLockEvent,
-  KibitzMessageEvent,
-  KibitzParticipantsEvent,
-  KibitzProgressEvent,
-  KibitzRefusedEvent,
-  KibitzSafetyEvent,
-  KibitzGateEvent,
-  KibitzGrantEvent,
-  KibitzAuditEvent,
-  KibitzStateEvent,
-  KibitzTrackEvent,
-  KibitzChatEvent,
-} from './events.js';
-import { chatText, isChatEnvelope } from './ui/chat.js';
+import { KibitzErrorEvent, KibitzStateEvent } from './events.js';
+import { loadCall } from './load-call.js';
+import type { CallEvents } from './room-events.js';
 import type { CallParticipant } from './call-types.js';
 
 export interface RoomControllerHooks {
@@ -72,7 +49,24 @@ export interface SavedFile {
 
 /** The states in which the current engine is still in (or on its way into) the call. */
 const LIVE: readonly RoomState[] = ['connecting', 'joined', 'waiting'];
-const OVER: readonly RoomState[] = ['left', 'failed', 'refused', 'kicked'];
+
+/** What the call's event wiring (room-events.ts) reads and keeps on the controller. */
+export type CallSink = Pick<
+  RoomController,
+  | 'host'
+  | 'hooks'
+  | 'participants'
+  | 'remote'
+  | 'unannounced'
+  | 'reconnecting'
+  | 'alarms'
+  | 'offers'
+  | 'saved'
+  | 'prompted'
+  | 'stream'
+  | 'announce'
+  | 'report'
+>;
 
 export class RoomController implements ReactiveController {
   /** The engine of the current or last call; null before the first join. */
@@ -88,6 +82,12 @@ export class RoomController implements ReactiveController {
   /** Files accepted in the element's own prompt, until dismissed. */
   saved: SavedFile[] = [];
 
+  readonly remote = new Map<string, { camera: MediaStream; screen: MediaStream }>();
+  /** Slots of peers whose tracks arrived before they were rostered; `kibitz-track` waits for the roster. */
+  readonly unannounced = new Map<string, Set<MediaSlot>>();
+  /** Ids of transfers accepted in the built-in prompt: they arrive as saved files. */
+  readonly prompted = new Set<string>();
+
   /** The state while no engine speaks for it: `connecting` while one is being made, `failed` or `left` if it never was. */
   private preparing: RoomState | null = null;
   /** The last state announced with `kibitz-state`. */
@@ -95,16 +95,13 @@ export class RoomController implements ReactiveController {
   private joining: Promise<void> | null = null;
   /** Bumped by leave(): a join still preparing sees it and gives up. */
   private generation = 0;
-  private readonly remote = new Map<string, { camera: MediaStream; screen: MediaStream }>();
-  /** Slots of peers whose tracks arrived before they were rostered; `kibitz-track` waits for the roster. */
-  private readonly unannounced = new Map<string, Set<MediaSlot>>();
   private unsubscribe: (() => void)[] = [];
-  /** Ids of transfers accepted in the built-in prompt: they arrive as saved files. */
-  private readonly prompted = new Set<string>();
+  /** Turns the engine's events into DOM events; its code arrives with the engine's. */
+  private events: CallEvents | null = null;
 
   constructor(
-    private readonly host: ReactiveControllerHost & EventTarget,
-    private readonly hooks: RoomControllerHooks,
+    readonly host: ReactiveControllerHost & EventTarget,
+    readonly hooks: RoomControllerHooks,
   ) {
     host.addController(this);
   }
@@ -156,9 +153,11 @@ export class RoomController implements ReactiveController {
     this.settle('connecting');
     let engine: Room;
     try {
-      const options = await this.hooks.prepare();
+      // The call's code is fetched beside the devices and the certificate (script-tag build).
+      const [{ Room, CallEvents }, options] = await Promise.all([loadCall(), this.hooks.prepare()]);
       if (generation !== this.generation) throw new Error('left while preparing');
       engine = new Room(options);
+      this.events ??= new CallEvents(this);
     } catch (err) {
       // leave() during the preparation already announced `left`; anything else is a failure.
       const left = generation !== this.generation;
@@ -182,7 +181,8 @@ export class RoomController implements ReactiveController {
     this.announce();
   }
 
-  private announce(): void {
+  /** Re-render, and announce the state with `kibitz-state` if it changed. */
+  announce(): void {
     const state = this.state;
     this.host.requestUpdate();
     if (state === this.announced) return;
@@ -202,88 +202,7 @@ export class RoomController implements ReactiveController {
     this.prompted.clear();
     for (const file of this.saved) URL.revokeObjectURL(file.url);
     this.saved = [];
-    this.unsubscribe = engine ? this.listen(engine) : [];
-  }
-
-  private listen(engine: Room): (() => void)[] {
-    // Events that change what the element shows re-render it; data events (message, file,
-    // progress) come by the thousand and change nothing on screen.
-    const fire = (event: Event) => {
-      this.host.dispatchEvent(event);
-      this.host.requestUpdate();
-    };
-    const tell = (event: Event) => this.host.dispatchEvent(event);
-    return [
-      engine.on('state', ({ state }) => {
-        this.announce();
-        if (OVER.includes(state)) this.hooks.ended();
-      }),
-      engine.on('join', (detail) => fire(new KibitzJoinEvent(detail))),
-      engine.on('leave', (detail) => {
-        const id = detail.peer.id;
-        this.remote.delete(id);
-        this.unannounced.delete(id);
-        this.reconnecting.delete(id);
-        fire(new KibitzLeaveEvent(detail));
-      }),
-      engine.on('participants', (detail) => {
-        fire(new KibitzParticipantsEvent({ participants: this.hooks.describe(detail.participants) }));
-        for (const [peerId, slots] of this.unannounced) {
-          if (!detail.participants.some((p) => p.id === peerId)) continue;
-          this.unannounced.delete(peerId);
-          for (const slot of slots) this.announceTrack(peerId, slot);
-        }
-      }),
-      engine.on('track', ({ peerId, slot, track }) => {
-        let streams = this.remote.get(peerId);
-        if (!streams) this.remote.set(peerId, (streams = { camera: new MediaStream(), screen: new MediaStream() }));
-        const stream = slot === 'screen' ? streams.screen : streams.camera;
-        for (const old of stream.getTracks()) if (old.kind === track.kind && old !== track) stream.removeTrack(old);
-        if (!stream.getTracks().includes(track)) stream.addTrack(track);
-        this.announceTrack(peerId, slot);
-      }),
-      engine.on('untrack', ({ peerId, slot }) => {
-        // Its sender lost the grant for this media: stop showing it.
-        const streams = this.remote.get(peerId);
-        const stream = slot === 'screen' ? streams?.screen : streams?.camera;
-        const kind = slot === 'audio' ? 'audio' : 'video';
-        for (const track of stream?.getTracks() ?? []) if (track.kind === kind) stream!.removeTrack(track);
-        this.host.requestUpdate();
-      }),
-      engine.on('grant', (detail) => fire(new KibitzGrantEvent(detail))),
-      engine.on('audit', (detail) => tell(new KibitzAuditEvent(detail))),
-      engine.on('connection', (detail) => {
-        if (detail.state === 'reconnecting') this.reconnecting.add(detail.peerId);
-        else this.reconnecting.delete(detail.peerId);
-        fire(new KibitzConnectionEvent(detail));
-      }),
-      engine.on('message', (detail) => {
-        if (isChatEnvelope(detail.data)) return this.chatted(detail.peerId, detail.data);
-        tell(new KibitzMessageEvent(detail));
-      }),
-      engine.on('offer', (offer) => this.offered(offer)),
-      engine.on('file', (detail) => {
-        this.keep(detail);
-        tell(new KibitzFileEvent(detail));
-      }),
-      engine.on('progress', (detail) => tell(new KibitzProgressEvent(detail))),
-      engine.on('coordinator', (detail) => fire(new KibitzCoordinatorEvent(detail))),
-      engine.on('error', ({ code, message }) => this.report(new KibitzError(code, message))),
-      engine.on('refused', (detail) => fire(new KibitzRefusedEvent(detail))),
-      engine.on('gate', (detail) => fire(new KibitzGateEvent(detail))),
-      engine.on('control', () => this.host.requestUpdate()),
-      engine.on('host', (detail) => fire(new KibitzHostEvent(detail))),
-      engine.on('kick', (detail) => fire(new KibitzKickEvent(detail))),
-      engine.on('knock', (detail) => fire(new KibitzKnockEvent(detail))),
-      engine.on('lock', (detail) => fire(new KibitzLockEvent(detail))),
-      engine.on('lobby', (detail) => fire(new KibitzLobbyEvent(detail))),
-      engine.on('safety', (detail) => {
-        if (detail.alarm) this.alarms.set(detail.peer.id, detail.alarm);
-        else if (detail.trust === 'verified') this.alarms.delete(detail.peer.id);
-        fire(new KibitzSafetyEvent(detail));
-      }),
-      engine.on('leave', ({ peer }) => this.alarms.delete(peer.id)),
-    ];
+    this.unsubscribe = engine && this.events ? this.events.listen(engine) : [];
   }
 
   /** Forget a file offered to the built-in prompt, or drop a saved one and its URL. */
@@ -291,59 +210,6 @@ export class RoomController implements ReactiveController {
     for (const file of this.saved) if (file.id === id) URL.revokeObjectURL(file.url);
     this.saved = this.saved.filter((f) => f.id !== id);
     this.offers = this.offers.filter((o) => o.id !== id);
-    this.host.requestUpdate();
-  }
-
-  /**
-   * Ask the page first (`kibitz-file-offer`); an offer no listener decided or took with
-   * preventDefault() goes to the element's own prompt, or is declined when there is none.
-   */
-  private offered(offer: FileOffer): void {
-    const peer = this.participants.find((p) => p.id === offer.peerId);
-    if (!peer) return offer.reject();
-    let decided = false;
-    const accept = () => ((decided = true), offer.accept());
-    const reject = () => ((decided = true), offer.reject());
-    const { id, to, name, type, size, settled } = offer;
-    const event = new KibitzFileOfferEvent({ id, peer, to, name, type, size, accept, reject, settled });
-    if (!this.host.dispatchEvent(event) || decided) return;
-    if (!this.hooks.canPrompt()) return offer.reject();
-    this.offers = [...this.offers, { id, peer, name, size, accept: () => (this.prompted.add(id), accept()), reject }];
-    void settled.then(() => {
-      this.offers = this.offers.filter((o) => o.id !== id);
-      this.host.requestUpdate();
-    });
-    this.host.requestUpdate();
-  }
-
-  private keep(file: IncomingFile): void {
-    if (!this.prompted.delete(file.id)) return;
-    const from = this.participants.find((p) => p.id === file.peerId)?.name || 'Guest';
-    this.saved = [...this.saved, { id: file.id, name: file.name || 'file', from, url: URL.createObjectURL(file.data) }];
-    this.host.requestUpdate();
-  }
-
-  /** The reserved chat envelope: `kibitz-chat`, never `kibitz-message`; a malformed one is dropped. */
-  private chatted(peerId: string, data: unknown): void {
-    const text = chatText(data);
-    const peer = this.participants.find((p) => p.id === peerId);
-    if (text === null || !peer) return;
-    const at = Date.now();
-    this.hooks.chat?.(peer, text, at);
-    this.host.dispatchEvent(new KibitzChatEvent({ peer, text, at }));
-  }
-
-  /** `kibitz-track` names the participant, so it fires once the peer is in the roster. */
-  private announceTrack(peerId: string, slot: MediaSlot): void {
-    const peer = this.participants.find((p) => p.id === peerId);
-    const stream = this.stream(peerId, slot === 'screen' ? 'screen' : 'camera');
-    if (peer && stream) {
-      this.host.dispatchEvent(new KibitzTrackEvent({ peer, slot, stream }));
-    } else {
-      let slots = this.unannounced.get(peerId);
-      if (!slots) this.unannounced.set(peerId, (slots = new Set()));
-      slots.add(slot);
-    }
     this.host.requestUpdate();
   }
 }

@@ -5,16 +5,8 @@
 // word, and with `verifiedOnly` nothing flows to or from a peer until it holds. The gatekeeper
 // holds no Room: input arrives through `screen`/`sync`/`receive`, output leaves through its port.
 import { normalizeFingerprint } from '../crypto/command.js';
-import {
-  codeProof,
-  nameOnList,
-  openJoinCode,
-  verifyCodeProof,
-  tokenNonce,
-  type GateDescriptor,
-  type GateMethod,
-  type GateReason,
-} from '../crypto/gate.js';
+import { nameOnList, tokenNonce, type GateDescriptor, type GateMethod, type GateReason } from '../crypto/gate.js';
+import { codeProof, openJoinCode, verifyCodeProof } from '../crypto/join-code.js';
 import { holderProof, verifyInvite, type InviteSecret } from '../crypto/invite.js';
 import type { RoomKeys } from '../crypto/room-keys.js';
 import type { Clock } from './clock.js';

@@ -2,7 +2,8 @@
 // peer works it out. The host's signed room-state record holds grants by device fingerprint;
 // a device without one has its kind's default. Senders enforce `perceive` (they withhold media,
 // messages and names), receivers enforce `act` (they drop what a peer had no grant to send).
-import { ACT, PERCEIVE, type Act, type Grant, type Perceive } from '../crypto/room-state.js';
+import { ACT, PERCEIVE, type Act, type Perceive } from '../crypto/acts.js';
+import type { Grant } from '../crypto/room-state.js';
 import type { PeerKind } from './protocol.js';
 
 export type { Act, Grant, Perceive };

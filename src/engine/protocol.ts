@@ -2,13 +2,15 @@
 // and validated before the engine sees them; anything else is dropped and counted.
 
 import type { Grant } from '../crypto/room-state.js';
+import { MAX_NAME_LENGTH, cleanName } from './names.js';
+// Names are cleaned in their own small module: the element checks a name attribute before a call's code has loaded.
+export { MAX_NAME_LENGTH, cleanName };
 export const PROTOCOL_VERSION = 1;
 
 /** Control frames are small; anything bigger is hostile or broken. */
 export const MAX_CONTROL_FRAME = 64 * 1024;
 /** Chromium's SCTP maxMessageSize; content frames never exceed it. */
 export const MAX_CONTENT_FRAME = 256 * 1024;
-export const MAX_NAME_LENGTH = 64;
 export const MAX_ID_LENGTH = 64;
 export const MAX_ROSTER = 64;
 /**
@@ -20,28 +22,6 @@ export const MAX_CONTROL_DEPTH = 32;
 /** The largest credential a hello or a cred frame may carry; bigger ones are refused unread. */
 export const MAX_CREDENTIAL_CHARS = 12 * 1024;
 export const MAX_CONTENT_DEPTH = 64;
-
-/**
- * A display name as others may see it: NFC, without control, bidi-override or zero-width
- * characters (the emoji joiner U+200D stays) (which could fake "(you)", a host badge or reversed text), inner whitespace
- * collapsed, at most MAX_NAME_LENGTH characters. Applied wherever a name is received.
- * @example cleanName('Eve\u202e tsoh \u00b7') === 'Eve tsoh ·'
- */
-export function cleanName(name: string, max = MAX_NAME_LENGTH): string {
-  const cleaned = name
-    .normalize('NFC')
-    // Format characters go, except the joiner that holds emoji sequences together.
-    .replace(/[\p{Cc}\p{Zl}\p{Zp}]|(?!\u200d)\p{Cf}/gu, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  // Capped in UTF-16 units, as the wire validator counts, without splitting a character.
-  let capped = '';
-  for (const char of cleaned) {
-    if (capped.length + char.length > max) break;
-    capped += char;
-  }
-  return capped;
-}
 
 export type PeerKind = 'person' | 'agent';
 export type LeaveReason = 'left' | 'timeout' | 'kicked';

@@ -9,6 +9,7 @@
 import { randomBytes, toHex } from '../crypto/bytes.js';
 import { KibitzError } from '../errors.js';
 import { MAX_CONTENT_FRAME, TRANSFER_ID_BYTES } from './protocol.js';
+export { formatBytes } from './format-bytes.js';
 
 /** Refill a link's queue below this backlog; wait above HIGH. */
 export const HIGH_BACKLOG = 8 * 1024 * 1024;
@@ -177,16 +178,3 @@ export const newTransferId = (): string => toHex(randomBytes(TRANSFER_ID_BYTES))
 
 export const toBytes = (p: ArrayBuffer | ArrayBufferView): Uint8Array =>
   p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
-
-/** `12 KiB`, `3.4 MiB`: sizes in messages people read. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}

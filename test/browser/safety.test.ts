@@ -8,7 +8,7 @@ import { expect } from '@open-wc/testing';
 import { randomRoomName } from '../../src/crypto/room-keys.js';
 import { normalizeFingerprint } from '../../src/crypto/command.js';
 import type { KibitzRoomElement } from '../../src/element/kibitz-room.js';
-import { makeTransport } from '../../src/element/config.js';
+import { makeTransport } from '../../src/element/transport.js';
 import { Room } from '../../src/engine/room.js';
 import { rtcLinkFactory } from '../../src/engine/rtc-link.js';
 import { manInTheMiddle, type MitmMode } from '../support/mitm.js';

@@ -4,19 +4,8 @@
 import { expect } from '@open-wc/testing';
 import { randomBytes } from '../../src/crypto/bytes.js';
 import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
-import {
-  codeBits,
-  codeProof,
-  commitJoinCode,
-  createJoinCode,
-  emailAllowed,
-  formatGate,
-  openJoinCode,
-  parseGate,
-  tokenNonce,
-  verifyCodeProof,
-  MIN_CODE_BITS,
-} from '../../src/crypto/gate.js';
+import { createJoinCode, emailAllowed, formatGate, parseGate, tokenNonce } from '../../src/crypto/gate.js';
+import { codeBits, codeProof, commitJoinCode, openJoinCode, verifyCodeProof, MIN_CODE_BITS } from '../../src/crypto/join-code.js';
 import { generateHostKey } from '../../src/crypto/host-key.js';
 import { holderProof, parseInviteSecret, signInvite, verifyInvite, formatInviteSecret } from '../../src/crypto/invite.js';
 import { deriveRoomKeys } from '../../src/crypto/room-keys.js';

@@ -3,7 +3,8 @@
 import { expect } from '@open-wc/testing';
 import { encodeTransferStart } from '../../src/engine/protocol.js';
 import { MemoryLink } from '../../src/engine/memory-link.js';
-import { commitJoinCode, createJoinCode, type GateDescriptor } from '../../src/crypto/gate.js';
+import { createJoinCode, type GateDescriptor } from '../../src/crypto/gate.js';
+import { commitJoinCode } from '../../src/crypto/join-code.js';
 import type { Room } from '../../src/engine/room.js';
 import { KibitzError } from '../../src/errors.js';
 import { harness, ids, joinAll, record } from '../support/memory-room.js';

@@ -4,7 +4,8 @@
 // credential does not verify here. Code proofs, invites and their attacks run for real
 // (WebCrypto); the links and the broker are the in-memory ones.
 import { expect } from '@open-wc/testing';
-import { commitJoinCode, createJoinCode, formatGate, type GateDescriptor } from '../../src/crypto/gate.js';
+import { createJoinCode, formatGate, type GateDescriptor } from '../../src/crypto/gate.js';
+import { commitJoinCode } from '../../src/crypto/join-code.js';
 import { generateHostKey } from '../../src/crypto/host-key.js';
 import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
 import { formatInviteSecret, signInvite } from '../../src/crypto/invite.js';

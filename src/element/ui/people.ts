@@ -2,7 +2,7 @@
 // off, speaking, link quality), and for the verified host a Remove action per participant.
 import { html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { ACT, type Act } from '../../engine/grants.js';
+import { ACT, type Act } from '../../crypto/acts.js';
 import type { CallParticipant } from '../call-types.js';
 import type { KibitzStrings } from './strings.js';
 

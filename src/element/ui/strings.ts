@@ -5,7 +5,7 @@ import type { RoomState } from '../../engine/room.js';
 import type { SafetyAlarm } from '../../engine/safety.js';
 import type { DeviceKind, LinkQuality } from '../call-types.js';
 import type { Act } from '../../engine/grants.js';
-import { formatBytes } from '../../engine/transfer.js';
+import { formatBytes } from '../../engine/format-bytes.js';
 
 export const defaultStrings = {
   // The status line.
