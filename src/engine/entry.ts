@@ -26,7 +26,8 @@ export const ROOM_PREFIX_LENGTH = 12;
 export const REHOME_EVERY_PINGS = 20;
 export const REHOMES = 30;
 
-export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired';
+/** `vacated`: the slot that answered was freed before admitting us, and this peer took it. */
+export type DialOutcome = 'answered' | 'joined' | 'waiting' | 'refused' | 'timeout' | 'expired' | 'vacated';
 
 export interface Slot {
   index: number;
@@ -169,30 +170,47 @@ export class Entry {
   }
 
   private async dialLoop(generation: number, deadline: number, firstSlot: number, early: Promise<DialOutcome> | null): Promise<void> {
-    const { clock, transport } = this.host;
+    const { clock } = this.host;
     while (this.live(generation) && clock.now() < deadline) {
       for (let step = 0; step < SLOT_COUNT; step++) {
         const index = (firstSlot + step) % SLOT_COUNT;
         const outcome = await (early ?? this.dialSlot(this.slotId(index), generation));
         early = null;
         if (!this.live(generation)) return;
-        if (outcome === 'joined' || outcome === 'waiting' || outcome === 'refused') return;
+        if (outcome === 'joined' || outcome === 'waiting' || outcome === 'refused' || outcome === 'vacated') return;
         if (clock.now() >= deadline) break;
+        // Slot 0 did not answer: if its holder is gone (a crashed page's socket closed just after
+        // our first claim failed), take it now rather than wait out the spare slots, where nobody
+        // is yet. A successor that takes over later finds slot 0 held, takes a spare one and
+        // tells us where the room is (see hold), and this lone room joins it.
+        if (index === 0 && (await this.claimFirst(generation))) return;
       }
       // No slot answered: the room may have emptied. Claim it if the first slot is free.
-      try {
-        const endpoint = await transport.open(this.slotId(0));
-        if (!this.live(generation)) {
-          endpoint.close();
-          return;
-        }
-        this.host.claimed({ index: 0, endpoint });
-        return;
-      } catch (err) {
-        if ((err as KibitzError).code !== 'ERR_ID_TAKEN') throw err;
-      }
+      if (await this.claimFirst(generation)) return;
     }
     if (this.live(generation)) throw new KibitzError('ERR_JOIN_TIMEOUT', 'no coordinator answered in time');
+  }
+
+  /** Open slot 0 if it is free: its endpoint, `held` when someone holds it, null when the broker fails. */
+  private async takeFreeSlot0(): Promise<SignalingEndpoint | 'held' | null> {
+    try {
+      return await this.host.transport.open(this.slotId(0));
+    } catch (err) {
+      return (err as KibitzError).code === 'ERR_ID_TAKEN' ? 'held' : null;
+    }
+  }
+
+  /** Claim slot 0 if it is free; true when this peer now holds it (or the generation is over). */
+  private async claimFirst(generation: number): Promise<boolean> {
+    try {
+      const endpoint = await this.host.transport.open(this.slotId(0));
+      if (this.live(generation)) this.host.claimed({ index: 0, endpoint });
+      else endpoint.close();
+      return true;
+    } catch (err) {
+      if ((err as KibitzError).code !== 'ERR_ID_TAKEN') throw err;
+      return !this.live(generation);
+    }
   }
 
   /** Offer a link to one coordinator slot through the broker and wait for the outcome. */
@@ -202,11 +220,13 @@ export class Entry {
       let answered = false;
       let offered = false;
       let timer: unknown = null;
+      let watch: unknown = null;
       const settle = (outcome: DialOutcome) => {
         if (this.dial?.link !== link) return;
         this.dial = null;
         clock.clearTimeout(timer);
-        if (outcome === 'timeout' || outcome === 'expired') link.close();
+        clock.clearTimeout(watch);
+        if (outcome === 'timeout' || outcome === 'expired' || outcome === 'vacated') link.close();
         resolve(outcome);
       };
       const link = this.host.dialLink(target, {
@@ -235,10 +255,30 @@ export class Entry {
             answered = true;
             clock.clearTimeout(timer);
             timer = clock.setTimeout(() => settle('timeout'), timing.linkOpenMs);
+            if (target === this.slotId(0)) watchAnswerer();
             return;
           }
           settle(outcome);
         },
+      };
+      // A coordinator can answer and die before it admits us (its renderer crashing as we dial):
+      // the link then goes quiet, and only the long link clock would end the dial. Its slot is
+      // freed when its socket closes, so while we wait, try to take slot 0 now and then: taking
+      // it means the answerer is gone. This peer then holds the room alone until a successor
+      // says where the survivors are (see hold), as when slot 0 did not answer at all.
+      const watchAnswerer = () => {
+        watch = clock.setTimeout(async () => {
+          if (this.dial?.link !== link) return;
+          const freed = await this.takeFreeSlot0();
+          if (freed === 'held') {
+            if (this.dial?.link === link) watchAnswerer();
+            return;
+          }
+          if (!freed) return;
+          if (this.dial?.link !== link || !this.live(generation)) return freed.close();
+          settle('vacated');
+          this.host.claimed({ index: 0, endpoint: freed });
+        }, timing.answerMs);
       };
       const startAnswerClock = () => {
         if (answered || this.dial?.link !== link) return;
@@ -345,6 +385,10 @@ export class Entry {
     this.dial?.settle('timeout');
     this.closeOwnEndpoint();
     if (fresh) void this.probe(slot.endpoint, 1, SLOT_COUNT);
+    // A successor pushed onto a spare slot tells the lower slots at once: a newcomer that took
+    // slot 0 of a room whose coordinator had just died waits there alone and joins us now,
+    // rather than on its own probe of the higher slots a few seconds later.
+    else if (slot.index > 0) void this.announce(slot.endpoint, slot.index);
   }
 
   private closeOwnEndpoint(): void {
@@ -380,6 +424,11 @@ export class Entry {
     const alone = members === 1 && guests === 0;
     if (this.slot && this.slot.index > 0 && alone && pingCount % PROBE_EVERY_PINGS === 0) {
       void this.probe(this.slot.endpoint, 0, this.slot.index);
+    }
+    // A room with company on a spare slot keeps telling the lower slots where it is (the lone
+    // room there may have missed the first word, or been claimed since).
+    if (this.slot && this.slot.index > 0 && !alone && pingCount % PROBE_EVERY_PINGS === 0) {
+      void this.announce(this.slot.endpoint, this.slot.index);
     }
     // A lone room on slot 0 may have claimed it in the moment a successor was taking over
     // (the live room then sits on a higher slot): keep asking, at half the rate.
@@ -424,6 +473,19 @@ export class Entry {
     if (!this.keys) return;
     for (let index = from; index < to; index++) {
       endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { probe: 1 }));
+    }
+  }
+
+  /**
+   * Tell slots [0, below) that this live room serves from a higher slot: the same sealed `here`
+   * that answers a probe, so a lone room there gives itself up and joins this one.
+   */
+  private async announce(endpoint: SignalingEndpoint, below: number): Promise<void> {
+    if (!this.keys) return;
+    const { members } = this.host.company();
+    if (members < 2) return;
+    for (let index = 0; index < below; index++) {
+      endpoint.send(this.slotId(index), 'CANDIDATE', await sealHandshake(this.keys, `${endpoint.id}|CANDIDATE`, { here: 1, n: members }));
     }
   }
 

@@ -33,7 +33,7 @@ const REDIAL_MS = 1000;
 export interface MembershipHost {
   readonly selfId: string;
   readonly clock: Clock;
-  readonly timing: { reapMs: number };
+  readonly timing: { reapMs: number; pingMs: number };
   readonly roster: Roster;
   readonly mesh: Mesh;
   readonly entry: Entry;
@@ -75,6 +75,9 @@ export interface MembershipHost {
 }
 
 export class Membership {
+  /** A check of the coordinator's silence is due before the next presence tick. */
+  private recheck = false;
+
   constructor(private readonly host: MembershipHost) {}
 
   /** Remove a member at once (kick): closes the link here and, on the coordinator, updates the roster. */
@@ -332,7 +335,20 @@ export class Membership {
   /** A participant's presence tick: a coordinator silent past the reap interval is gone. */
   watchCoordinator(now: number): void {
     const silent = this.host.roster.coordinatorId;
-    if (!silent || now - this.host.roster.coordinatorSeen <= this.host.timing.reapMs) return;
+    const { clock, timing } = this.host;
+    const due = this.host.roster.coordinatorSeen + timing.reapMs - now;
+    if (!silent || due >= 0) {
+      // Silence that passes the reap interval before the next tick is checked the moment it does,
+      // not up to a tick later: a crashed coordinator is replaced within reapMs of its last frame.
+      if (silent && due < timing.pingMs && !this.recheck) {
+        this.recheck = true;
+        clock.setTimeout(() => {
+          this.recheck = false;
+          if (this.host.state() === 'joined' && !this.host.coordinating()) this.watchCoordinator(clock.now());
+        }, due + 1);
+      }
+      return;
+    }
     if (now - this.host.roster.electedAt > this.host.timing.reapMs || this.host.roster.has(silent)) {
       this.lose(silent, 'timeout');
       if (this.host.roster.coordinatorId === silent) {

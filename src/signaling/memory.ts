@@ -25,17 +25,24 @@ export class MemoryBus {
    * A transport for one simulated page. `freeze()` models a paused page: its endpoints stay
    * open at the bus (as a frozen tab's WebSocket does) but nothing reaches its handlers.
    */
-  transport(): SignalingTransport & { freeze(): void } {
+  transport(): SignalingTransport & { freeze(): void; crash(): void } {
     let frozen = false;
+    const opened: MemoryEndpoint[] = [];
     return {
       open: async (id) => {
         const endpoint = await this.open(id);
         const inner = endpoint as MemoryEndpoint;
         inner.gate = () => !frozen;
+        opened.push(inner);
         return endpoint;
       },
       freeze: () => {
         frozen = true;
+      },
+      // A crashed page: it runs nothing, and its sockets close, so the broker frees its ids.
+      crash: () => {
+        frozen = true;
+        for (const endpoint of opened) endpoint.close();
       },
     };
   }

@@ -1,4 +1,4 @@
-// The coordinator goes (leave, page closed, page frozen): survivors keep their media,
+// The coordinator goes (leave, page closed, page frozen, renderer crashed): survivors keep their media,
 // agree on one new coordinator, and a newcomer joins afterwards.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -105,5 +105,29 @@ describe('coordinator migration in real pages', { timeout: 180_000 }, () => {
     await until(async () => (await b.ids()).includes(a.id), 'bob sees the thawed page back');
     assert.equal(await c.coordinator(), b.id);
     for (const p of [a, b, c, early]) await p.page.close();
+  });
+
+  it("after the coordinator's renderer crashes, a newcomer arriving that moment ends up in the survivors' room, not alone", async () => {
+    const { room, peers } = await threeInCall('crashed');
+    const [a, b, c] = peers;
+    await mediaFlows(b, c);
+    // The renderer dies without a goodbye: its links go silent, its broker socket closes.
+    const session = await a.page.context().newCDPSession(a.page);
+    void session.send('Page.crash').catch(() => undefined);
+    const early = await env.open({ room, name: 'Eve', media: 'video' });
+    await early.join();
+    // Survivors notice after the reap interval (3 s). A newcomer that found slot 0 free in the
+    // gap must end up in their room under one coordinator, not in a room of its own.
+    await until(
+      async () => (await early.coordinator()) === b.id && (await early.ids()).includes(c.id) && (await b.coordinator()) === b.id,
+      "the newcomer is in the survivors' room",
+      20_000,
+    );
+    assert.equal(await c.coordinator(), b.id);
+    const earlyId = await early.eval(() => window.room.selfId);
+    await until(async () => (await c.ids()).includes(earlyId), 'cat sees the newcomer');
+    assert.deepEqual(await b.ids(), [b.id, c.id, earlyId]);
+    await mediaFlows(early, c);
+    for (const p of [b, c, early]) await p.page.close();
   });
 });

@@ -17,6 +17,8 @@ export interface Harness {
   makeWith(name: string, options: Partial<RoomOptions>): Room;
   /** Freeze a room's page: no timers, no frames handled, its sockets and links stay open. */
   freeze(room: Room): void;
+  /** Crash a room's page: frozen, and its broker sockets close (its links stay silent, as a killed renderer's do). */
+  crash(room: Room): void;
   /**
    * `room`'s own end of its link to `peer`. `receiveControl(raw)` / `receiveContent(raw)` on it
    * hand `room` a frame as if `peer` had sent it, synchronously, so a throw reaches the test.
@@ -29,6 +31,7 @@ export function harness(roomName: string): Harness {
   const bus = new MemoryBus(() => clock.now());
   const net = new MemoryNetwork();
   const pages = new WeakMap<Room, () => void>();
+  const crashes = new WeakMap<Room, () => void>();
   const makeWith = (name: string, options: Partial<RoomOptions>) => {
     const page = clock.view();
     const transport = bus.transport();
@@ -39,6 +42,11 @@ export function harness(roomName: string): Harness {
     pages.set(room, () => {
       page.freeze();
       transport.freeze();
+      links.freeze();
+    });
+    crashes.set(room, () => {
+      page.freeze();
+      transport.crash();
       links.freeze();
     });
     return room;
@@ -54,7 +62,12 @@ export function harness(roomName: string): Harness {
     if (!end) throw new Error(`${room.name} has no link to ${peer.name}`);
     return end;
   };
-  return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze, endOf };
+  const crash = (room: Room) => {
+    const page = crashes.get(room);
+    if (!page) throw new Error(`${room.name} was not made by this harness`);
+    page();
+  };
+  return { clock, bus, net, make: (name) => makeWith(name, {}), makeWith, freeze, crash, endOf };
 }
 
 export async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {

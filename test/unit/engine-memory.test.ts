@@ -147,6 +147,97 @@ describe('engine over the in-memory bus', () => {
     expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
   });
 
+  it('a newcomer that takes slot 0 of a crashed coordinator joins the survivors as soon as the successor takes over', async () => {
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    // a's renderer dies: no goodbye, its links go silent, and the broker frees slot 0 at once.
+    h.crash(a);
+    const d = h.make('dan');
+    const coordinators = record(d, 'coordinator');
+    const joined = d.join();
+    await h.clock.advance(100);
+    await joined;
+    // The gap before the survivors notice: d found slot 0 free and took it, alone.
+    expect(d.isCoordinator).to.equal(true);
+    expect(d.slotIndex).to.equal(0);
+    // The successor takes over after the reap interval (3 s) on the next free slot and says so
+    // to slot 0; d gives its lone room up and joins them, well before its periodic probe (4 s).
+    await h.clock.advance(3700);
+    expect(b.isCoordinator).to.equal(true);
+    expect(d.coordinatorId).to.equal(b.selfId);
+    expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    expect(ids(c)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    expect(coordinators.map((e) => e.peerId)).to.deep.equal([d.selfId, b.selfId]);
+    // And the successor takes slot 0 back once d has let it go.
+    await h.clock.advance(1000);
+    expect(b.slotIndex).to.equal(0);
+  });
+
+  it('a newcomer whose offer went to a coordinator crashing that moment takes the freed slot 0 and then joins the survivors', async () => {
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const d = h.make('dan');
+    // a's renderer is dying: it takes nothing in any more, but its socket is still open.
+    h.freeze(a);
+    const joined = d.join();
+    // d finds slot 0 held and offers to it; then a's socket closes, the offer unanswered.
+    for (let i = 0; i < 100 && !h.bus.log.some((m) => m.src.endsWith(d.selfId) && m.type === 'OFFER'); i++) await h.clock.advance(1);
+    expect(d.isCoordinator).to.equal(false);
+    h.crash(a);
+    // The answer clock runs out (1.5 s): slot 0 is free now, and d takes it rather than wait
+    // out the spare slots, where nobody is yet.
+    await h.clock.advance(1600);
+    expect(d.state).to.equal('joined');
+    await joined;
+    expect(d.slotIndex).to.equal(0);
+    // The successor finds slot 0 held, takes slot 1 and says so; d joins the survivors.
+    await h.clock.advance(2500);
+    expect(b.isCoordinator).to.equal(true);
+    expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    expect(ids(b)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    await h.clock.advance(1000);
+    expect(b.slotIndex).to.equal(0);
+  });
+
+  it('a newcomer answered by a coordinator that crashes before admitting it takes the freed slot 0 and then joins the survivors', async () => {
+    const h = harness('standup');
+    const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
+    await joinAll(h, a, b, c);
+    const d = h.make('dan');
+    // a answers d's offer and its renderer dies right after: d's link to it goes quiet before d
+    // is admitted, and a's socket closes, which frees slot 0.
+    let answered = false;
+    const relay = h.bus.relay.bind(h.bus);
+    h.bus.relay = (src, dst, type, payload) => {
+      relay(src, dst, type, payload);
+      if (type === 'ANSWER' && dst.endsWith(d.selfId) && !answered) {
+        answered = true;
+        h.crash(a);
+      }
+    };
+    const joined = d.join();
+    await h.clock.advance(100);
+    expect(answered).to.equal(true);
+    expect(d.state).to.equal('connecting');
+    // d does not wait out its link's clock (12 s): within the answer interval it finds slot 0
+    // free and takes it.
+    await h.clock.advance(1500);
+    expect(d.state).to.equal('joined');
+    await joined;
+    expect(d.slotIndex).to.equal(0);
+    // The successor takes over after the reap interval, finds slot 0 held, takes slot 1 and
+    // says so; d gives its lone room up and joins the survivors.
+    await h.clock.advance(2500);
+    expect(b.isCoordinator).to.equal(true);
+    expect(d.coordinatorId).to.equal(b.selfId);
+    expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    expect(ids(c)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
+    await h.clock.advance(1000);
+    expect(b.slotIndex).to.equal(0);
+  });
+
   it('drops malformed and unauthorised control frames and counts them', async () => {
     const h = harness('standup');
     const [a, b, c] = ['ann', 'bob', 'cat'].map(h.make);
