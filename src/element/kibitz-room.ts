@@ -294,6 +294,8 @@ export class KibitzRoomElement extends LitElement {
     setName: (name) => void (this.name = name),
     level: () => this.audioLevel(null),
     startPreview: () => void this.startPreview().catch(quiet),
+    // The engine is fetched at join(); a pointer on Join (or focus) starts the fetch a moment early.
+    ready: () => void loadCall().catch(quiet),
   });
   /** The strings in use: `strings` over the defaults. */
   private texts: KibitzStrings = defaultStrings;

@@ -1,8 +1,9 @@
 // What the script-tag bundle fetches, and when: the pre-join panel needs no file beside the
 // bundle; the engine (kibitz-engine.js) and the in-call panels come when the call starts; the
 // file-transfer code comes with the first file (the sending side at sendFile(), the receiving
-// side with the first offer); making a room fetches only the room-making code. A failed fetch
-// of the engine is a clear error that loses nothing, and the next join() fetches it again.
+// side with the first offer); a pointer on Join (or focus on it) fetches the engine a moment
+// early; making a room fetches only the room-making code. A failed fetch of the engine is a
+// clear error that loses nothing, and the next join() fetches it again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, until, uniqueRoom } from './harness.mjs';
@@ -29,6 +30,12 @@ async function openCounting(attrs) {
   });
   const peer = await env.open(attrs, { context });
   return { peer, chunks, close: () => context.close() };
+}
+
+/** Ann and Bob on the test page, in one new room, each counting what it fetches. */
+async function openPair(label) {
+  const room = uniqueRoom(label);
+  return [await openCounting({ room, media: '', name: 'Ann' }), await openCounting({ room, media: '', name: 'Bob' })];
 }
 
 test('the pre-join panel renders without fetching any chunk; the call fetches the engine and the panels, the first file the transfer code', async () => {
@@ -83,6 +90,29 @@ test('the pre-join panel renders without fetching any chunk; the call fetches th
   }
 });
 
+test('a pointer on Join, or focus on it, fetches the engine before join(); joining then fetches nothing more of it', async () => {
+  const [ann, bob] = await openPair('ready');
+  try {
+    for (const { peer } of [ann, bob]) {
+      await peer.page.waitForFunction(() => window.room.shadowRoot?.querySelector('[part~="prejoin"] [part~="join"]'));
+    }
+    await ann.peer.page.waitForTimeout(300);
+    assert.deepEqual(ann.chunks, [], 'nothing fetched before the pointer comes');
+    // Playwright's CSS selectors reach into the open shadow root.
+    await ann.peer.page.hover('kibitz-room [part~="join"]');
+    await until(() => ann.chunks.includes('engine'), 'the engine fetched on hover');
+    await bob.peer.page.focus('kibitz-room [part~="join"]');
+    await until(() => bob.chunks.includes('engine'), 'the engine fetched on focus');
+    await ann.peer.join();
+    await bob.peer.join();
+    await until(async () => (await ann.peer.ids()).length === 2, 'both in the call');
+    for (const { chunks } of [ann, bob]) assert.equal(chunks.filter((c) => c === 'engine').length, 1, `the engine fetched once: ${chunks}`);
+  } finally {
+    await ann.close();
+    await bob.close();
+  }
+});
+
 test('createRoom() fetches the room-making code and not the engine', async () => {
   const page = await openCounting({ room: uniqueRoom('make'), media: '', name: 'Ann' });
   try {
@@ -101,10 +131,8 @@ test('createRoom() fetches the room-making code and not the engine', async () =>
   }
 });
 
-test('an engine that cannot be fetched fails the join with ERR_LOAD, releases nothing it should keep, and the next join fetches it', async () => {
-  const room = uniqueRoom('load');
-  const ann = await openCounting({ room, media: '', name: 'Ann' });
-  const bob = await openCounting({ room, media: '', name: 'Bob' });
+test('an engine that cannot be fetched fails the join with ERR_LOAD and loses nothing, and the next join fetches it', async () => {
+  const [ann, bob] = await openPair('load');
   try {
     await ann.peer.join();
     const blocked = (route) => route.abort('connectionfailed');
