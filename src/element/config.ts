@@ -2,6 +2,7 @@
 // code ERR_BAD_ATTRIBUTE naming the attribute, so a page learns exactly what to fix.
 import { KibitzError } from '../errors.js';
 import { MAX_NAME_LENGTH, cleanName } from '../engine/names.js';
+import { brokerSocketUrl } from '../signaling/broker-url.js';
 
 export interface MediaWish {
   audio: boolean;
@@ -52,6 +53,22 @@ export function checkIceServers(parsed: unknown, fail: (message: string) => Kibi
 
 export function hasRelay(servers: RTCIceServer[]): boolean {
   return servers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/.test(u)));
+}
+
+/**
+ * `signaling`: "local" (one browser's tabs), a broker base URL (ws:, wss:, http: or https:), or
+ * empty for the page's own origin; checked as the transport will use it.
+ */
+export function parseSignaling(value: string | null | undefined): string {
+  const spec = (value ?? '').trim();
+  if (spec === 'local') return spec;
+  try {
+    brokerSocketUrl(spec || (typeof location !== 'undefined' ? location.origin + '/' : ''), 'probe', 'probe');
+  } catch (err) {
+    if (err instanceof KibitzError) throw bad('signaling', err.message);
+    throw bad('signaling', `"${spec}" is not a URL; use ws://host:port/, https://host/ or "local"`);
+  }
+  return spec;
 }
 
 export function parseName(value: string | null | undefined): string {

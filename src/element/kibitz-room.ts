@@ -9,16 +9,18 @@ import { unsealHostKey } from '../crypto/host-key.js';
 import { persistentCertificate } from './certificate.js';
 import type { IndexedDbPinStore } from './pins.js';
 import { deriveRoomKeys } from '../crypto/room-keys.js';
-import { parseKind, parseMedia, parseName, parseRoom } from './config.js';
+import { parseKind, parseMedia, parseName, parseRoom, parseSignaling } from './config.js';
+import { resolveAcceptFiles, resolveFileLimits } from '../engine/file-options.js';
 import type { IceRefresh } from './ice-servers.js';
-import { loadCall, type CallPartsModule } from './load-call.js';
+import { loadCall, loadedCall, type CallPartsModule } from './load-call.js';
 import { ChatPanel, chatEnvelope, MAX_CHAT_TEXT } from './ui/chat.js';
 import { FilesPanel } from './ui/files.js';
 import { panelsFor } from './ui/lazy-panels.js';
 import { PreJoin } from './ui/prejoin.js';
 import { toolbarView } from './ui/toolbar.js';
 import { defaultStrings, mergeStrings, stateLine, type KibitzStrings } from './ui/strings.js';
-import { applySpeaker, canPickSpeaker, tileView, type Tile } from './ui/tile.js';
+import type { Tile } from './ui/tile.js';
+import { applySpeaker, canPickSpeaker } from './ui/speaker.js';
 import { LocalMedia, type CaptureKind } from './local-media.js';
 import { AudioLevels } from './audio-levels.js';
 import { DeviceList, isDeviceKind } from './devices.js';
@@ -29,7 +31,6 @@ import { GateClient, type CredentialInput } from './gate-client.js';
 import { RoomController } from './room-controller.js';
 import { styles } from './styles.js';
 import { srcObject } from './ui/src-object.js';
-import { repeat } from 'lit/directives/repeat.js';
 
 /**
  * An end-to-end encrypted group call: media and data go browser to browser over a WebRTC
@@ -821,27 +822,31 @@ export class KibitzRoomElement extends LitElement {
 
   /**
    * Everything the Room is made from. Attributes are checked before any device is opened,
-   * except the host credential: the Room checks it when it is made, and the controller then
-   * releases what was opened.
+   * except the ICE servers and the host credential: those are checked (and fetched) alongside
+   * the devices, and a failure then releases what was opened (the controller does).
    */
   private async roomOptions(): Promise<RoomOptions> {
-    // The call's code (script-tag build: kibitz-engine.js) checks the attributes that need it.
-    const parts = await loadCall();
-    const { iceServersFor, makeTransport, resolveAcceptFiles, resolveFileLimits, rtcLinkFactory } = parts;
-    this.linkQuality ??= this.monitorLinks(parts);
     const wish = parseMedia(this.media);
-    // Fetched alongside the devices; awaited after them, so a failed fetch leaves none open.
-    const ice = iceServersFor(this.iceServers, this.iceServersUrl, this.relayOnly);
-    const transport = makeTransport(this.signaling);
+    const signaling = parseSignaling(this.signaling);
     const room = parseRoom(this.room);
     const name = parseName(this.name);
     const files = { acceptFiles: resolveAcceptFiles(this.acceptFiles), fileLimits: resolveFileLimits(parseFileLimits(this.fileLimits)) };
+    // The call's code (script-tag build: kibitz-engine.js) and the ICE servers arrive alongside
+    // the devices, awaited after them: a failure leaves none open.
+    const loading = loadCall();
+    const ice = loading.then(({ iceServersFor }) => iceServersFor(this.iceServers, this.iceServersUrl, this.relayOnly));
+    // Their failures are thrown where they are awaited; this keeps one that comes first from being reported as unhandled.
+    for (const pending of [loading, ice]) pending.catch(() => undefined);
     const [certificate, stream] = await Promise.all([
       this.certificate ?? persistentCertificate(),
       // No device or no permission: join anyway, without media, and say why.
       this.local.open(wish).catch((err) => (this.call.report(toKibitzError(err, 'ERR_MEDIA')), null)),
     ]);
+    const parts = await loading;
     const iceServers = await ice;
+    const { makeTransport, rtcLinkFactory } = parts;
+    this.linkQuality ??= this.monitorLinks(parts);
+    const transport = makeTransport(signaling);
     const links = rtcLinkFactory({
       iceServers,
       iceTransportPolicy: this.relayOnly ? 'relay' : 'all',
@@ -983,6 +988,8 @@ export class KibitzRoomElement extends LitElement {
     const blocked = this.state === 'waiting' || this.state === 'refused' || this.state === 'kicked';
     const preJoin = this.preJoinState(busy);
     const tiles = this.tiles();
+    // Tiles exist only in a call, whose code (the tile view with it) has arrived by then.
+    const call = loadedCall();
     const self = this.participants.find((p) => p.self);
     const canChat = self?.grant.act.includes('chat') ?? false;
     const canSendFiles = (self?.grant.act.includes('files') ?? false) && others.length > 0;
@@ -995,13 +1002,13 @@ export class KibitzRoomElement extends LitElement {
         ${this.files.render(s, this.call.offers, this.call.saved, (id) => this.call.dismiss(id))}
         <div class="stage">
           ${
-            tiles.length
+            tiles.length && call
               ? html`<div part="grid" class="grid" role="list" aria-label=${s.participantsGrid} ?hidden=${blocked}>
-                ${repeat(
+                ${call.repeat(
                   tiles,
                   (tile) => tile.key,
                   (tile) =>
-                    tileView(tile, {
+                    call.tileView(tile, {
                       strings: s,
                       pinned: tile.key === this.pinned,
                       togglePin: () => this.togglePin(tile.key),

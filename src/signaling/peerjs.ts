@@ -2,6 +2,7 @@
 // `HEARTBEAT` and relayed `{ type, src, dst, payload }` frames.
 import { toHex } from '../crypto/bytes.js';
 import { KibitzError } from '../errors.js';
+import { brokerSocketUrl } from './broker-url.js';
 import type { SignalMessage, SignalingEndpoint, SignalingTransport, SignalType } from './transport.js';
 
 const HEARTBEAT_MS = 5000;
@@ -11,21 +12,6 @@ const OPEN = 1;
 
 /** A WebSocket class: the browser's, or a Node implementation such as the `ws` package's. */
 export type WebSocketClass = new (url: string) => WebSocket;
-
-/** Turn `ws://host:port/base/`, `https://…` or a bare origin into the broker's socket URL. */
-export function brokerSocketUrl(base: string, id: string, token: string, key = 'peerjs'): string {
-  const url = new URL(base);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new KibitzError('ERR_BAD_ATTRIBUTE', `signaling must be a ws(s) or http(s) URL, got ${url.protocol}`);
-  }
-  const path = url.pathname.endsWith('/') ? url.pathname : url.pathname + '/';
-  url.pathname = path + 'peerjs';
-  url.search = `?key=${encodeURIComponent(key)}&id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
-  url.hash = '';
-  return url.toString();
-}
 
 /** The broker lets whoever presents an id's token take it over: the token must be unguessable. */
 const randomToken = () => toHex(crypto.getRandomValues(new Uint8Array(16)));
