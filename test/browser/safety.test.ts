@@ -82,10 +82,16 @@ describe('safety codes between real pages', () => {
     expect(verify.getAttribute('aria-expanded')).to.equal('true');
     expect(part(a, b.selfId!, 'safety-code')!.textContent).to.equal(codeIn(b, a));
     // Focus lands on the choice; Escape closes the panel and gives focus back to the button.
-    await until(() => a.shadowRoot!.activeElement === part(a, b.selfId!, 'match'), 'focus on Match');
+    await until(
+      () => part(a, b.selfId!, 'match') !== null && a.shadowRoot!.activeElement === part(a, b.selfId!, 'match'),
+      'focus on Match',
+    );
     part(a, b.selfId!, 'match')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
     await until(() => part(a, b.selfId!, 'safety') === null, 'the panel closes');
-    await until(() => a.shadowRoot!.activeElement === part(a, b.selfId!, 'verify'), 'focus back on Verify');
+    await until(
+      () => part(a, b.selfId!, 'verify') !== null && a.shadowRoot!.activeElement === part(a, b.selfId!, 'verify'),
+      'focus back on Verify',
+    );
     expect(peerIn(a, b)!.trust).to.equal('unverified');
 
     const events = collect(a, 'kibitz-safety');

@@ -35,7 +35,11 @@ describe('<kibitz-room> built-in UI', () => {
     const messages = collect(b, 'kibitz-message');
 
     part(a, 'chat-toggle')!.click();
-    await until(() => a.shadowRoot!.activeElement === part(a, 'chat-input'), 'opening the chat puts the cursor in its field');
+    // The panel's code may still be loading (a chunk): wait for the field, then for the cursor in it.
+    await until(
+      () => part(a, 'chat-input') !== null && a.shadowRoot!.activeElement === part(a, 'chat-input'),
+      'opening the chat puts the cursor in its field',
+    );
     expect(part(a, 'chat')!.hidden).to.equal(false);
     await sendKeys({ type: 'hello' });
     await sendKeys({ down: 'Shift' });
