@@ -36,10 +36,16 @@ export interface HostCredential {
 export type HostTier = 'none' | 'key' | 'name';
 export type ModerationOp = Exclude<HostOp, 'claim'>;
 
-/** How long a command waits for the verifier's own link to its signer to open. */
-const LINK_WAIT_MS = 20_000;
+/**
+ * How long a command waits for the verifier's own link to its signer to open. A claim still
+ * without that link then is held until the link opens (see holdClaim); any other command is
+ * refused ('binding').
+ */
+export const LINK_WAIT_MS = 20_000;
 /** How often that wait looks again. */
 const LINK_POLL_MS = 100;
+/** Claims held for a link that is still not up after that wait: at most this many signers at once. */
+const MAX_PENDING_CLAIMS = 8;
 
 /** What moderation reads of the room. It holds no room: it is given these and reports changes. */
 export interface ModerationPort {
@@ -73,7 +79,10 @@ export interface ModerationEvents {
   knock: { peerId: string; name: string };
   lock: { locked: boolean };
   lobby: { on: boolean };
-  /** A host frame this peer refused: forged, replayed, stale, wrongly bound, no host, or one too many waiting. */
+  /**
+   * A host frame this peer refused: forged, replayed, stale, wrongly bound, no host, or one too
+   * many waiting. A claim held for this peer's link to its signer is reported only once judged.
+   */
   rejected: { reason: HostCommandRejection | 'no-host' | 'unexpected'; from: string };
   /** A newer room-state record is in force: the room replicates it and reports the control view. */
   state: { record: unknown };
@@ -110,6 +119,11 @@ export class Moderation extends Emitter<ModerationEvents> {
   private knownKnocks = new Set<string>();
   /** Senders whose commands wait for this peer's link to them: one wait each, shared by all their commands. */
   private readonly waits = new Map<string, Promise<string | null>>();
+  /**
+   * Claims whose signer's link was still not up when the wait above ran out, by signer (one
+   * each, the latest issued): verified again, in full, once that link is up (see handleLinks).
+   */
+  private readonly pendingClaims = new Map<string, { cmd: unknown; iat: number }>();
   /** This peer verified its own kick (until it joins again). */
   private kicked = false;
   private screening: Promise<unknown> = Promise.resolve();
@@ -336,12 +350,19 @@ export class Moderation extends Emitter<ModerationEvents> {
     // outrun that link's handshake (a newcomer hears the host's claim via the coordinator),
     // so wait a little for a rostered signer's link to come up. Commands that arrive meanwhile
     // (a record, then the kick it bans for) share that one wait rather than being dropped.
-    let wait = this.waits.get(from);
-    if (!wait) {
-      wait = this.liveFingerprint(from).finally(() => this.waits.delete(from));
-      this.waits.set(from, wait);
-    }
-    const liveFingerprint = await wait;
+    const liveFingerprint = await this.linkWait(from);
+    // Our own link to a rostered signer is still not up (a handshake under load can take longer
+    // than any fixed wait). A claim that passed every other check is held, not refused:
+    // refusing it would leave this peer never knowing the host, since the host proves itself
+    // again only when someone joins or the coordinator changes. It is judged again from the
+    // start once the link is up (handleLinks), so the binding to the live fingerprint, the
+    // freshness and the replay guard all apply then as they would have now. This needs no new
+    // frame and no change at the host, and leaves nothing trusted that was not verified. Only
+    // a claim naming its own signer is held, one per signer, and only for a rostered signer.
+    // A claim that goes stale while held is refused as 'stale' when the link opens; the peer
+    // then learns the host from its next claim (a link that slow is restarted many times over
+    // first: see linkOpenMs).
+    if (!liveFingerprint && this.holdClaim(from, cmd, pre.command)) return;
     const verdict = this.verifying.then(() => verifyHostCommand(cmd, { ...ctx, liveFingerprint, now: this.clock.now() }));
     this.verifying = verdict;
     const result = await verdict;
@@ -351,11 +372,64 @@ export class Moderation extends Emitter<ModerationEvents> {
     this.saveSeen();
     const { op, target } = result.command;
     if (op === 'claim' && target !== from) return this.reject('unexpected', from);
+    // The signer is proven: a claim of its still held for the link is moot.
+    if (op === 'claim') this.pendingClaims.delete(from);
     if (op !== 'claim' && from !== this.hostId) {
       // A valid signature from a peer we have not seen claim: it holds the key, so it is the host.
       this.setHost(from);
     }
     await this.apply(op, target, from);
+  }
+
+  /** The live fingerprint of this peer's link to `peerId`, waited for (one wait per peer at a time). */
+  private linkWait(peerId: string): Promise<string | null> {
+    let wait = this.waits.get(peerId);
+    if (!wait) {
+      wait = this.liveFingerprint(peerId).finally(() => this.waits.delete(peerId));
+      this.waits.set(peerId, wait);
+    }
+    return wait;
+  }
+
+  /** Hold a claim for `from`'s link (see handleCommand): whether it was held. */
+  private holdClaim(from: string, cmd: unknown, command: SignedHostCommand): boolean {
+    if (command.op !== 'claim' || command.target !== from || this.kicked) return false;
+    if (!this.port.participants().some((p) => p.id === from && !p.self)) return false;
+    const held = this.pendingClaims.get(from);
+    // A claim issued earlier than the one held (a relayed copy, a replay) does not displace it.
+    if (held && held.iat > command.iat) return true;
+    this.pendingClaims.delete(from);
+    if (this.pendingClaims.size >= MAX_PENDING_CLAIMS) this.pendingClaims.delete(this.pendingClaims.keys().next().value!);
+    this.pendingClaims.set(from, { cmd, iat: command.iat });
+    return true;
+  }
+
+  /**
+   * Links changed (one opened, or its fingerprint became known) or the roster did: a held
+   * claim whose signer's link is up now goes through handleCommand again, so nothing is
+   * accepted without every check passing then, the live-fingerprint binding included (a
+   * claim bound to another certificate is refused as 'binding', one gone stale as 'stale',
+   * one accepted meanwhile as 'replay'). Claims of signers no longer in the room are dropped.
+   */
+  handleLinks(): void {
+    if (this.pendingClaims.size === 0) return;
+    const present = new Set(this.port.participants().map((p) => p.id));
+    for (const [signer, held] of [...this.pendingClaims]) {
+      if (!present.has(signer)) {
+        this.pendingClaims.delete(signer);
+        continue;
+      }
+      // A transport may show its certificate a moment after the link opens: look again for a
+      // while (the same shared wait a command makes), rather than only at this instant.
+      void this.linkWait(signer)
+        .catch(() => null)
+        .then((fingerprint) => {
+          // Another call got here first, or a newer claim took its place: that one is judged instead.
+          if (!fingerprint || this.pendingClaims.get(signer) !== held) return;
+          this.pendingClaims.delete(signer);
+          return this.handleCommand(signer, held.cmd);
+        });
+    }
   }
 
   /**
@@ -485,7 +559,10 @@ export class Moderation extends Emitter<ModerationEvents> {
 
   /** Someone entered the roster. A newcomer has not seen our claim: prove it again (one signed frame per join). */
   handleJoin(peer: Participant): void {
-    if (peer.self) this.kicked = false;
+    if (peer.self) {
+      this.kicked = false;
+      this.pendingClaims.clear();
+    }
     if (!peer.self && this.isHost && this.secretKey) this.reclaim();
     if (peer.self && this.secretKey) this.reclaim();
   }

@@ -781,10 +781,13 @@ export class Room extends Emitter<RoomEvents> {
 
   private emitParticipants(): void {
     this.mesh.learnFingerprints(() => {
+      this.moderation.handleLinks();
       this.regrant();
       this.emit('participants', { participants: this.participants });
     });
     this.moderation.handleParticipants();
+    // A link opening comes here too (see parts.ts): a host claim held for it is judged now.
+    this.moderation.handleLinks();
     const ids = this.roster.sorted().map((e) => e.id);
     this.safety.sync(ids);
     this.gatekeeper.sync(ids);
