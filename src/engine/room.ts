@@ -601,7 +601,10 @@ export class Room extends Emitter<RoomEvents> {
     if (this.state === 'left' || this.state === 'kicked' || this.state === 'refused') return;
     const departed = this.participants.filter((p) => !p.self);
     this.teardown(false);
-    for (const peer of departed) this.emit('leave', { peer, reason: 'timeout' });
+    for (const peer of departed) {
+      this.emit('leave', { peer, reason: 'timeout' });
+      this.moderation.handleLeave(peer);
+    }
     this.generation++;
     this.setState('connecting');
     await this.enter(this.generation);

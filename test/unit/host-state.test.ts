@@ -53,6 +53,23 @@ describe('room state from the host’s signed record', () => {
     expect(await codeOf(Promise.all([later.join(), settle(h)]))).to.equal('ERR_REFUSED');
   });
 
+  it('the verified host leaving ends its verification everywhere: hostId is null and `host` reports null', async () => {
+    const { h, host, others } = await hostedRoom(['ann', 'bob']);
+    const [ann, bob] = others;
+    const told = others.map((room) => record(room, 'host'));
+    for (const room of others) expect(room.hostId, room.name).to.equal(host.selfId);
+    host.leave();
+    await settle(h);
+    for (const [i, room] of [ann, bob].entries()) {
+      expect(room.hostId, room.name).to.equal(null);
+      expect(told[i]!.at(-1), room.name).to.deep.equal({ peerId: null });
+      expect(
+        room.participants.some((p) => p.host),
+        room.name,
+      ).to.equal(false);
+    }
+  });
+
   it('a kick bans the certificate in the signed record: the kicked page is refused when it comes back, under a new coordinator too', async () => {
     const { h, key, host, others } = await hostedRoom(['ann', 'bob']);
     const [ann, bob] = others;
