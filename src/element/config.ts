@@ -63,13 +63,16 @@ export function parseSignaling(value: string | null | undefined): string {
   const spec = (value ?? '').trim();
   if (spec === 'local') return spec;
   try {
-    brokerSocketUrl(spec || (typeof location !== 'undefined' ? location.origin + '/' : ''), 'probe', 'probe');
+    brokerSocketUrl(brokerBase(spec), 'probe', 'probe');
   } catch (err) {
     if (err instanceof KibitzError) throw bad('signaling', err.message);
     throw bad('signaling', `"${spec}" is not a URL; use ws://host:port/, https://host/ or "local"`);
   }
   return spec;
 }
+
+/** The broker base URL a checked `signaling` value names: the page's own origin when empty. */
+export const brokerBase = (spec: string): string => spec || (typeof location !== 'undefined' ? location.origin + '/' : '');
 
 export function parseName(value: string | null | undefined): string {
   // The same cleaning every receiver applies, so what you set is what the others see.

@@ -191,26 +191,23 @@ export class Entry {
     if (this.live(generation)) throw new KibitzError('ERR_JOIN_TIMEOUT', 'no coordinator answered in time');
   }
 
-  /** Open slot 0 if it is free: its endpoint, `held` when someone holds it, null when the broker fails. */
-  private async takeFreeSlot0(): Promise<SignalingEndpoint | 'held' | null> {
+  /** Open slot 0 if it is free: its endpoint, or `held` when someone holds it (a broker failure throws). */
+  private async openSlot0(): Promise<SignalingEndpoint | 'held'> {
     try {
       return await this.host.transport.open(this.slotId(0));
     } catch (err) {
-      return (err as KibitzError).code === 'ERR_ID_TAKEN' ? 'held' : null;
+      if ((err as KibitzError).code === 'ERR_ID_TAKEN') return 'held';
+      throw err;
     }
   }
 
   /** Claim slot 0 if it is free; true when this peer now holds it (or the generation is over). */
   private async claimFirst(generation: number): Promise<boolean> {
-    try {
-      const endpoint = await this.host.transport.open(this.slotId(0));
-      if (this.live(generation)) this.host.claimed({ index: 0, endpoint });
-      else endpoint.close();
-      return true;
-    } catch (err) {
-      if ((err as KibitzError).code !== 'ERR_ID_TAKEN') throw err;
-      return !this.live(generation);
-    }
+    const endpoint = await this.openSlot0();
+    if (endpoint === 'held') return !this.live(generation);
+    if (this.live(generation)) this.host.claimed({ index: 0, endpoint });
+    else endpoint.close();
+    return true;
   }
 
   /** Offer a link to one coordinator slot through the broker and wait for the outcome. */
@@ -269,7 +266,7 @@ export class Entry {
       const watchAnswerer = () => {
         watch = clock.setTimeout(async () => {
           if (this.dial?.link !== link) return;
-          const freed = await this.takeFreeSlot0();
+          const freed = await this.openSlot0().catch(() => null);
           if (freed === 'held') {
             if (this.dial?.link === link) watchAnswerer();
             return;

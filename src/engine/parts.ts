@@ -281,11 +281,7 @@ export function assemble(room: RoomHooks, options: RoomOptions, random: (length:
     credential: (link, member, cred) => parts.gatekeeper.receive(member, link, cred),
     audited: (reporter, peer, act) => room.audited(reporter, peer, act),
     unshow: (link) => room.unshow(link),
-    report: (type, detail) => {
-      room.emit(type, detail);
-      // The verified host's departure ends its verification here (`host` with null).
-      if (type === 'leave') parts.moderation.handleLeave((detail as RoomEvents['leave']).peer);
-    },
+    report: (type, detail) => room.emit(type, detail),
     describe: (entry) => room.describe(entry),
     participants: () => room.participants(),
     joined: (peer) => room.emitJoin(peer),

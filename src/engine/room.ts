@@ -175,6 +175,8 @@ export class Room extends Emitter<RoomEvents> {
     // An invite says what its holder is; only without one does the declared kind hold.
     this.kind = parts.invitedAs ?? this.kind;
     this.makeCoordinator = parts.makeCoordinator;
+    // Whoever reports a departure, the verified host's ends its verification here (`host` with null).
+    this.on('leave', ({ peer }) => this.moderation.handleLeave(peer));
   }
 
   // ---- public surface ---------------------------------------------------------------------
@@ -601,10 +603,7 @@ export class Room extends Emitter<RoomEvents> {
     if (this.state === 'left' || this.state === 'kicked' || this.state === 'refused') return;
     const departed = this.participants.filter((p) => !p.self);
     this.teardown(false);
-    for (const peer of departed) {
-      this.emit('leave', { peer, reason: 'timeout' });
-      this.moderation.handleLeave(peer);
-    }
+    for (const peer of departed) this.emit('leave', { peer, reason: 'timeout' });
     this.generation++;
     this.setState('connecting');
     await this.enter(this.generation);
