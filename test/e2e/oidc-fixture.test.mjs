@@ -155,9 +155,25 @@ async function signIn(context, { login, mode = 'isolated' }) {
   const popup = await popupEvent;
   // What the opener's handle says while the popup shows the provider's page (a returning
   // user's popup may already be back and closed by now).
-  await popup.waitForLoadState('domcontentloaded').catch(() => undefined);
-  const onProvider = !popup.isClosed() && new URL(popup.url()).origin === provider.issuer;
-  const handleClosedWhileOpen = onProvider ? await page.evaluate(() => window.flow.handle.closed) : undefined;
+  await popup
+    .waitForURL((url) => url.origin === provider.issuer, { waitUntil: 'domcontentloaded', timeout: 5000 })
+    .catch(() => undefined);
+  const onProvider = () => !popup.isClosed() && new URL(popup.url()).origin === provider.issuer;
+  let handleClosedWhileOpen;
+  if (onProvider()) {
+    // The opener learns of the browsing-context-group switch by a message of its own, a moment
+    // after the popup has committed the provider's page: wait for the handle to read closed
+    // (plain pages get a shorter wait, since theirs never does), then check the popup is in
+    // fact still open on the provider's form, so "closed" is the group switch, not the popup.
+    const waitMs = mode === 'isolated' ? 5000 : 1000;
+    const closed = await page
+      .waitForFunction(() => window.flow.handle.closed, null, { timeout: waitMs, polling: 20 })
+      .then(
+        () => true,
+        () => false,
+      );
+    handleClosedWhileOpen = closed && onProvider();
+  }
   const popupResult = await signInThroughPopup(page, { login, popup });
   const exchanged = await exchangeCode(page, { clientId: CLIENT_ID, redirectUri });
   return { opened, popupResult, handleClosedWhileOpen, ...exchanged };
