@@ -155,9 +155,7 @@ async function signIn(context, { login, mode = 'isolated' }) {
   const popup = await popupEvent;
   // What the opener's handle says while the popup shows the provider's page (a returning
   // user's popup may already be back and closed by now).
-  await popup
-    .waitForURL((url) => url.origin === provider.issuer, { waitUntil: 'domcontentloaded', timeout: 5000 })
-    .catch(() => undefined);
+  await popup.waitForURL((url) => url.origin === provider.issuer, { waitUntil: 'domcontentloaded', timeout: 5000 }).catch(() => undefined);
   const onProvider = () => !popup.isClosed() && new URL(popup.url()).origin === provider.issuer;
   let handleClosedWhileOpen;
   if (onProvider()) {
