@@ -251,18 +251,24 @@ export class Membership {
       this.host.dropped.unauthorised++;
       return;
     }
-    if (this.host.coordinating()) {
-      // Relay only what is well formed and signed for this room: junk stops at the coordinator.
-      void this.host.screen(frame.cmd).then((ok) => {
-        if (ok) this.host.coordinator()?.fanOut({ t: 'host', from: member, cmd: frame.cmd }, member);
-      });
-    }
     // Relayed frames name their author; only the coordinator may relay.
-    if (frame.from !== undefined && frame.from !== member && member !== this.host.roster.coordinatorId) {
-      this.host.dropped.unauthorised++;
-      return;
-    }
-    void this.host.command(frame.from ?? member, frame.cmd);
+    const misattributed = frame.from !== undefined && frame.from !== member && member !== this.host.roster.coordinatorId;
+    const judge = () => {
+      if (misattributed) this.host.dropped.unauthorised++;
+      else void this.host.command(frame.from ?? member, frame.cmd);
+    };
+    if (!this.host.coordinating()) return judge();
+    // Relay only what is well formed and signed for this room: junk stops at the coordinator.
+    // The screen runs before this peer judges the frame for itself: judging remembers the
+    // command's id, and a screen that read the replay guard after that would take the frame
+    // for a replay and not relay it (every other peer then never hears of it).
+    void this.host
+      .screen(frame.cmd)
+      .then((ok) => {
+        if (ok) this.host.coordinator()?.fanOut({ t: 'host', from: member, cmd: frame.cmd }, member);
+      })
+      .catch(() => undefined)
+      .then(judge);
   }
 
   /** Charge one inbound control frame to its link's budget; false when it must be dropped. */

@@ -65,7 +65,11 @@ async function threeWithHost(): Promise<Fixture> {
   await until(() => [coord, host, peer].every((el) => el.participants.every((p) => p.self || p.fingerprint)), 'live fingerprints');
   for (const el of [coord, host, peer]) countRefusals(el);
   await host.claimHost(PASS);
-  for (const el of [coord, host, peer]) await until(() => el.hostId === host.selfId, `${el.name} verifies the host`, 40_000);
+  for (const el of [coord, host, peer]) {
+    await until(() => el.hostId === host.selfId, `${el.name} verifies the host`, 40_000).catch((err: Error) => {
+      throw new Error(`${err.message} (its refusals: ${JSON.stringify(refusals.get(el))})`);
+    });
+  }
   const secretKey = await unsealHostKey(made.hostSeal!, PASS, made.hostKey);
   return {
     room: made.room,
