@@ -171,9 +171,18 @@ export class Entry {
 
   private async dialLoop(generation: number, deadline: number, firstSlot: number, early: Promise<DialOutcome> | null): Promise<void> {
     const { clock } = this.host;
+    // Slot 0 is dialled twice a round. Held but silent, its holder is most often a live
+    // coordinator that lost the offer (its socket was closing as the offer reached the broker:
+    // after a broker loss it re-opens its slot now and then, to follow the broker back) or was
+    // too busy to answer in time. A successor appears on a spare slot only after the holder has
+    // been silent for the reap interval, so when the holder is frozen the second offer delays
+    // the spare slots by one answer clock; a newcomer to a room whose frozen coordinator was
+    // replaced earlier pays that, until the broker drops the frozen page's socket.
+    const round = Array.from({ length: SLOT_COUNT }, (_, step) => (firstSlot + step) % SLOT_COUNT).flatMap((index) =>
+      index === 0 ? [0, 0] : [index],
+    );
     while (this.live(generation) && clock.now() < deadline) {
-      for (let step = 0; step < SLOT_COUNT; step++) {
-        const index = (firstSlot + step) % SLOT_COUNT;
+      for (const index of round) {
         const outcome = await (early ?? this.dialSlot(this.slotId(index), generation));
         early = null;
         if (!this.live(generation)) return;

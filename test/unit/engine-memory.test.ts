@@ -139,9 +139,11 @@ describe('engine over the in-memory bus', () => {
     expect(c.coordinatorId).to.equal(b.selfId);
     expect(h.bus.holds(`${b.signalingId}s0`)).to.equal(true);
     expect(b.slotIndex).to.equal(1);
+    // A newcomer offers to slot 0 (held by the frozen page) twice, an answer clock (1.5 s) each,
+    // then to slot 1, where the successor answers.
     const d = h.make('dan');
     const joined = d.join();
-    await h.clock.advance(2000);
+    await h.clock.advance(3500);
     await joined;
     await h.clock.advance(100);
     expect(ids(d)).to.deep.equal([b.selfId, c.selfId, d.selfId]);
