@@ -50,7 +50,8 @@ const CONTROL = /\p{Cc}/u;
 /** Unambiguous characters for generated codes: no 0/O, 1/I/L. */
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
-function bad(message: string): KibitzError {
+/** A gate or join-code input that cannot be used (ERR_BAD_GATE). */
+export function bad(message: string): KibitzError {
   return new KibitzError('ERR_BAD_GATE', message);
 }
 

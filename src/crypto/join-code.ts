@@ -3,7 +3,7 @@
 // Apart from the gate descriptors (gate.ts), so reading a link does not load this.
 import { KibitzError } from '../errors.js';
 import { buf, concatBytes, fromBase64Url, randomBytes, toBase64Url, utf8 } from './bytes.js';
-import { COMMIT_BYTES, SALT_BYTES } from './gate.js';
+import { COMMIT_BYTES, SALT_BYTES, bad } from './gate.js';
 
 /** PBKDF2-SHA-256 rounds for a join code: each offline guess against a link costs this much. */
 export const CODE_ITERATIONS = 600_000;
@@ -14,10 +14,6 @@ const MAX_CODE_CHARS = 128;
 const CODE_SALT_LABEL = 'kibitz/join-code/v1';
 const CODE_CHECK_LABEL = 'kibitz/join-code-check/v1';
 const CODE_PROOF_LABEL = 'kibitz/join-code-proof/v1';
-
-function bad(message: string): KibitzError {
-  return new KibitzError('ERR_BAD_GATE', message);
-}
 
 /** A code as people type it: NFKC, upper case, without spaces or dashes. */
 export function normalizeCode(code: string): string {
@@ -42,7 +38,7 @@ export function codeBits(code: string): number {
 }
 
 function checkCodeInput(code: unknown): string {
-  if (typeof code !== 'string' || [...code].length > MAX_CODE_CHARS) throw new KibitzError('ERR_BAD_GATE', 'a join code is a string');
+  if (typeof code !== 'string' || [...code].length > MAX_CODE_CHARS) throw bad('a join code is a string');
   return normalizeCode(code);
 }
 
