@@ -8,16 +8,11 @@ import { generateHostKey } from '../../src/crypto/host-key.js';
 import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
 import type { LinkFactory, MediaSlot } from '../../src/engine/link.js';
 import { AGENT_GRANT, PERSON_GRANT, type Room } from '../../src/engine/room.js';
-import { harness, joinAll, record, rosterFrom, type Harness } from '../support/memory-room.js';
+import { harness, joinAll, record, rosterFrom, settle, type Harness } from '../support/memory-room.js';
 import { codeOf } from '../support/error-code.js';
 
 const ROOM = 'grants room';
 const fakeTrack = (kind: string) => ({ kind, id: `${kind}-track` }) as unknown as MediaStreamTrack;
-
-/** WebCrypto work resolves on macrotasks: let it run between clock steps. */
-async function settle(h: Harness, steps = 10): Promise<void> {
-  for (let i = 0; i < steps; i++) await h.clock.advance(20);
-}
 
 /** Links that remember the track each of their media slots carries now. */
 function trackingLinks(h: Harness, fingerprint: string, carried: Map<string, Partial<Record<MediaSlot, unknown>>>): LinkFactory {

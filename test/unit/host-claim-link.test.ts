@@ -10,25 +10,12 @@ import { generateHostKey } from '../../src/crypto/host-key.js';
 import type { LinkFactory } from '../../src/engine/link.js';
 import { LINK_WAIT_MS } from '../../src/engine/moderation.js';
 import type { Room } from '../../src/engine/room.js';
-import { harness, joinAll, record, type Harness } from '../support/memory-room.js';
+import { harness, joinAll, record, settle, settleUntil, type Harness } from '../support/memory-room.js';
 
 const ROOM = 'late link';
 const HOST_FP = 'cd:'.repeat(31) + 'cd';
 /** Longer than the verifier's wait for its link to a signer. */
 const PAST_THE_WAIT_MS = LINK_WAIT_MS + 5000;
-
-/** WebCrypto work resolves on macrotasks: let it run between clock steps. */
-async function settle(h: Harness, steps = 10): Promise<void> {
-  for (let i = 0; i < steps; i++) await h.clock.advance(20);
-}
-
-/**
- * Settle until `done` holds, 20 ms of room time a step (at most 10 s of it): WebCrypto under
- * load can take more turns than a fixed number of steps gives it.
- */
-async function settleUntil(h: Harness, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await h.clock.advance(20);
-}
 
 /** Let `ms` pass in one-second steps, so timers and the work they start run as they would. */
 async function pass(h: Harness, ms: number): Promise<void> {

@@ -10,15 +10,10 @@ import { expect } from '@open-wc/testing';
 import { createHostCommand, signHostCommand } from '../../src/crypto/command.js';
 import { generateHostKey } from '../../src/crypto/host-key.js';
 import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
-import { harness, joinAll, record, type Harness } from '../support/memory-room.js';
+import { harness, joinAll, record, settleUntil } from '../support/memory-room.js';
 
 const ROOM = 'relay order';
 const HOST_FP = 'cd:'.repeat(31) + 'cd';
-
-/** WebCrypto work resolves on macrotasks: let it run between clock steps. */
-async function settleUntil(h: Harness, done: () => boolean, steps = 500): Promise<void> {
-  for (let i = 0; i < steps && !done(); i++) await h.clock.advance(20);
-}
 
 /**
  * Hold every signature check of a room-state record (its signed bytes start with the tag

@@ -9,7 +9,7 @@ import { createRoomState, signRoomState } from '../../src/crypto/room-state.js';
 import type { LinkFactory } from '../../src/engine/link.js';
 import type { ReplayStore } from '../../src/engine/moderation.js';
 import type { Room } from '../../src/engine/room.js';
-import { harness, ids, joinAll, record, rosterFrom, type Harness } from '../support/memory-room.js';
+import { harness, ids, joinAll, record, rosterFrom, settle, type Harness } from '../support/memory-room.js';
 import { codeOf } from '../support/error-code.js';
 
 const ROOM = 'board meeting';
@@ -23,11 +23,6 @@ async function hostedRoom(names: string[]) {
   await joinAll(h, host, ...others);
   await settle(h);
   return { h, key, host, hostFp, others };
-}
-
-/** WebCrypto work resolves on macrotasks: let it run between clock steps. */
-async function settle(h: Harness, steps = 10): Promise<void> {
-  for (let i = 0; i < steps; i++) await h.clock.advance(20);
 }
 
 const makeGuest = (h: Harness, name: string, hostKey: string) => h.makeWith(name, { host: { hostKey } });
