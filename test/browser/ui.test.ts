@@ -392,6 +392,26 @@ describe('<kibitz-room> built-in UI', () => {
     expect(reads, 'the meter stops reading once the panel is gone').to.equal(before);
   });
 
+  it('pre-join: a typed name survives a re-render before the field loses focus, and is the name the call gets', async () => {
+    const signaling = await brokerUrl();
+    const room = uniqueRoom('prejoin name');
+    const a = makeRoom({ room, name: '', signaling });
+    const b = makeRoom({ room, name: 'Bob', signaling, headless: '' });
+    await b.join();
+    await a.updateComplete;
+    const field = part(a, 'name-input') as HTMLInputElement;
+    field.focus();
+    await sendKeys({ type: 'Ann' });
+    // Anything may re-render the panel while the field still has focus (a device list, the
+    // page changing a property): the typed name must not be reset to the old one.
+    a.requestUpdate();
+    await a.updateComplete;
+    expect((part(a, 'name-input') as HTMLInputElement).value).to.equal('Ann');
+    expect(a.name).to.equal('Ann');
+    part(a, 'join')!.click();
+    await until(() => b.participants.some((p) => !p.self && p.name === 'Ann'), 'Bob sees the typed name');
+  });
+
   it('a chosen speaker plays every tile: setSinkId with speakerId where the browser lists speakers', async function () {
     const [a] = await joined({ name: 'Ann', media: 'audio' }, { name: 'Bob', media: 'audio' });
     await a.startPreview().catch(() => undefined);

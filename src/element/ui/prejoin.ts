@@ -117,7 +117,7 @@ export class PreJoin implements ReactiveController {
         <div class="prejoin-fields">
           <label part="name-label" class="field">${s.yourName}
             <input part="name-input" autocomplete="nickname" maxlength="64" .value=${live(state.name)}
-              @change=${(e: Event) => act.setName((e.target as HTMLInputElement).value)} />
+              @input=${(e: Event) => act.setName((e.target as HTMLInputElement).value)} />
           </label>
           ${
             wants.audio
