@@ -78,7 +78,8 @@ describe('speaking and link quality', () => {
     bob.name = 'Bobby';
     await until(() => rosters.some((e) => e.participants.some((p) => p.name === 'Bobby')), 'the rename reaches ann');
     const renamed = rosters.find((e) => e.participants.some((p) => p.name === 'Bobby'))!;
-    expect(renamed.participants.find((p) => p.id === bob.selfId)!.quality).to.equal('good');
+    // A rating, not null (it is sampled again every few seconds, so a loaded machine may say fair).
+    expect(renamed.participants.find((p) => p.id === bob.selfId)!.quality).to.be.oneOf(['good', 'fair', 'poor']);
     expect(renamed.participants.every((p) => typeof p.speaking === 'boolean')).to.equal(true);
   });
 

@@ -13,6 +13,11 @@ const part = (el: KibitzRoomElement, name: string) => el.shadowRoot!.querySelect
 const tileOf = (el: KibitzRoomElement, name: string) =>
   parts(el, 'tile').find((t) => t.querySelector('[part="name"]')?.textContent?.includes(name)) ?? null;
 const partList = (node: Element | null) => (node?.getAttribute('part') ?? '').split(/\s+/);
+/** Wait for a part of a panel: the panels' code is a chunk, fetched when one first opens. */
+const panel = async (el: KibitzRoomElement, name: string) => {
+  await until(() => part(el, name) !== null, `the ${name} part`);
+  await el.updateComplete;
+};
 
 /** Elements joined one after another into one fresh room; resolves once everyone sees everyone. */
 async function joined(...people: Record<string, string>[]): Promise<KibitzRoomElement[]> {
@@ -103,7 +108,7 @@ describe('<kibitz-room> built-in UI', () => {
     expect(errors.map((e) => e.code)).to.include('ERR_SEND');
     // Its UI says so before it tries: the field and Send are disabled.
     part(c, 'chat-toggle')!.click();
-    await c.updateComplete;
+    await panel(c, 'chat-input');
     expect((part(c, 'chat-input') as HTMLTextAreaElement).disabled).to.equal(true);
     expect((part(c, 'chat-send') as HTMLButtonElement).disabled).to.equal(true);
     // Nothing reached Bob from the agent.
@@ -186,7 +191,7 @@ describe('<kibitz-room> built-in UI', () => {
     await until(() => [host, bob].every((el) => el.participants.length === 2 && el.hostId === host.selfId), 'both see the host');
     for (const el of [host, bob]) {
       part(el, 'people-toggle')!.click();
-      await el.updateComplete;
+      await panel(el, 'person');
     }
     expect(parts(bob, 'grant-toggle'), 'a guest gets no checkboxes').to.have.length(0);
     const row = parts(host, 'person').find((r) => r.textContent!.includes('Bob'))!;
@@ -194,7 +199,7 @@ describe('<kibitz-room> built-in UI', () => {
     expect(row.querySelector('[part~="grants"] legend')!.textContent).to.contain('Bob may');
     expect(chat.checked).to.equal(true);
     part(bob, 'chat-toggle')!.click();
-    await bob.updateComplete;
+    await panel(bob, 'chat-input');
     expect((part(bob, 'chat-input') as HTMLTextAreaElement).disabled).to.equal(false);
 
     chat.click();
@@ -283,7 +288,7 @@ describe('<kibitz-room> built-in UI', () => {
     const stage = grid.parentElement!;
     expect(grid.getBoundingClientRect().width).to.be.closeTo(stage.getBoundingClientRect().width, 2);
     part(a, 'chat-toggle')!.click();
-    await until(() => !part(a, 'chat')!.hidden, 'the chat opens');
+    await until(() => part(a, 'chat')?.hidden === false, 'the chat opens');
     await a.updateComplete;
     const chat = part(a, 'chat')!.getBoundingClientRect();
     expect(chat.width).to.be.greaterThan(0);

@@ -82,7 +82,8 @@ function startAgent(t, link, certificate) {
     lines.push(...parts);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  // 'close', not 'exit': by then its stdout is read to the end, so `lines` holds its last words.
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve(code ?? signal)));
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     return exited;
@@ -115,11 +116,14 @@ function startAgent(t, link, certificate) {
   return agent;
 }
 
-/** The agent's entry in `peer`'s participants, once it is there with a fingerprint. */
+/**
+ * The agent's entry in `peer`'s participants, once it is there with a fingerprint and `peer`
+ * has checked its invite itself (that comes after the link, on its own frame).
+ */
 const agentOn = (peer) =>
   until(
-    () => peer.eval(() => window.room.participants.find((p) => p.name === 'Scribe' && p.fingerprint)),
-    'the agent listed with a fingerprint',
+    () => peer.eval(() => window.room.participants.find((p) => p.name === 'Scribe' && p.fingerprint && p.identity?.verified)),
+    'the agent listed with a fingerprint and a verified invite',
     60_000,
   );
 

@@ -201,6 +201,8 @@ describe('gate: personal invites', { timeout: 240_000 }, () => {
     await assertAdmitted(ada, 'invite');
     await until(async () => (await identityOf(host, ada.id))?.verified === true, 'the host verified the invite');
     assert.deepEqual(await identityOf(host, ada.id), { method: 'invite', name: 'Ada', kind: 'person', verified: true });
+    // Ada checks the host's claim on her own link to it, apart from the host's check of her.
+    await until(async () => (await identityOf(ada, host.id))?.verified === true, 'ada verified the host');
     assert.deepEqual(await identityOf(ada, host.id), { method: 'host', verified: true });
     assert.deepEqual(await identityOf(ada, ada.id), { method: 'invite', name: 'Ada', kind: 'person', verified: true });
     assert.deepEqual(await sortedIds(host), [ada.id, host.id].sort());
@@ -445,8 +447,8 @@ describe('gate: OpenID Connect against a real provider', { timeout: 300_000 }, (
     await signIn(ada, 'ada');
     await assertAdmitted(ada, 'oidc');
     // Both have checked each other's token, so both pages hold the issuer's keys now.
-    await until(async () => (await identityOf(host, ada.id))?.method === 'oidc', 'the host verified ada');
-    await until(async () => (await identityOf(ada, host.id))?.method === 'oidc', 'ada verified the host');
+    await until(async () => (await identityOf(host, ada.id))?.verified === true, 'the host verified ada');
+    await until(async () => (await identityOf(ada, host.id))?.verified === true, 'ada verified the host');
     assert.deepEqual(await identityOf(host, ada.id), { method: 'oidc', email: 'ada@example.org', verified: true });
 
     // The keys go away. The coordinator (the host) still admits Cy on the keys it holds, but
@@ -469,6 +471,7 @@ describe('gate: OpenID Connect against a real provider', { timeout: 300_000 }, (
     );
     assert.deepEqual(await identityOf(cy, ada.id), { method: 'oidc', verified: false });
     // The host is verified by its key, not by its token.
+    await until(async () => (await identityOf(cy, host.id))?.verified === true, 'cy verified the host by its key');
     assert.deepEqual(await identityOf(cy, host.id), { method: 'host', verified: true });
     await until(async () => (await identityOf(host, cy.id))?.verified === true, 'the host verified cy');
 

@@ -60,8 +60,12 @@ describe('coordinator migration in real pages', { timeout: 180_000 }, () => {
     await a.eval(() => window.room.leave());
     assert.equal(await a.state(), 'left');
     await recovers(room, peers, 'leave');
-    // The only departures cat saw: ann leaving, then the newcomer closing its page.
-    const leaves = await c.events('kibitz-leave');
+    // The only departures cat saw: ann leaving, then the newcomer closing its page (which cat
+    // hears from the coordinator's next roster, so it is waited for).
+    const leaves = await until(async () => {
+      const seen = await c.events('kibitz-leave');
+      return seen.length >= 2 && seen;
+    }, 'cat saw dan leave');
     assert.deepEqual(
       leaves.map((l) => l.reason),
       ['left', 'left'],
