@@ -102,6 +102,21 @@ async function allLinked(peers) {
 }
 
 const hostIdOf = (peer) => peer.eval(() => window.room.hostId);
+/** What `peer` knows of its pair with `other`, to say why a safety code is missing. */
+const safetyState = (peer, other) =>
+  peer.eval((id) => {
+    const p = window.room.participants.find((x) => x.id === id);
+    const about = (type) => window.events.filter((e) => e.type === type && (e.detail.peer?.id ?? e.detail.peerId) === id);
+    return JSON.stringify({
+      listed: !!p,
+      fingerprint: p?.fingerprint ?? null,
+      code: p?.safetyCode ?? null,
+      safety: about('kibitz-safety').map((e) => [Math.round(e.at), e.detail.code, e.detail.trust, e.detail.alarm]),
+      connection: about('kibitz-connection').map((e) => [Math.round(e.at), e.detail.state]),
+      joinedAt: Math.round(about('kibitz-join')[0]?.at ?? -1),
+      now: Math.round(performance.now()),
+    });
+  }, other);
 const received = (peer) => peer.events('kibitz-message');
 const leaveReason = async (peer, id) => (await peer.events('kibitz-leave')).find((l) => l.peer.id === id)?.reason;
 const tryJoin = (peer) =>
@@ -173,7 +188,10 @@ describe('mixed rooms: Chromium and Firefox ESR in one call', { timeout: 300_000
         await until(
           async () => (await codeOf(a, b.id)) !== null && (await codeOf(b, a.id)) !== null,
           `${a.name} and ${b.name} have a code`,
-        );
+        ).catch(async (err) => {
+          err.message += `\n${a.name}: ${await safetyState(a, b.id)}\n${b.name}: ${await safetyState(b, a.id)}`;
+          throw err;
+        });
         const [ab, ba] = [await codeOf(a, b.id), await codeOf(b, a.id)];
         assert.equal(ab, ba, `${a.name} and ${b.name} read the same code`);
         assert.match(ab, /^\d{3}( \d{3}){4}$/);
