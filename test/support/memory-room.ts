@@ -79,18 +79,17 @@ export async function joinAll(h: Harness, ...rooms: Room[]): Promise<void> {
   await h.clock.advance(100);
 }
 
-/** WebCrypto work resolves on macrotasks: let it run between clock steps (20 ms of room time each). */
-export async function settle(h: Harness, steps = 10): Promise<void> {
-  for (let i = 0; i < steps; i++) await h.clock.advance(20);
-}
-
 /**
  * Settle until `done` holds, 20 ms of room time a step (at most `steps` of them, 10 s by
- * default): WebCrypto under load can take more turns than a fixed number of steps gives it.
+ * default): WebCrypto work resolves on macrotasks, and under load it can take more turns than
+ * a fixed number of steps gives it.
  */
 export async function settleUntil(h: Harness, done: () => boolean, steps = 500): Promise<void> {
   for (let i = 0; i < steps && !done(); i++) await h.clock.advance(20);
 }
+
+/** A fixed number of settling steps (20 ms of room time each). */
+export const settle = (h: Harness, steps = 10): Promise<void> => settleUntil(h, () => false, steps);
 
 export function record<K extends keyof RoomEvents>(room: Room, type: K): RoomEvents[K][] {
   const seen: RoomEvents[K][] = [];
